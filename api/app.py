@@ -1,0 +1,71 @@
+"""create_app(settings): one Advisor per process, built in the lifespan; one JSON error shape."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from advisor import prompts
+from advisor.advisor import Advisor
+from advisor.errors import AdvisorError, IndexNotReadyError, InvalidQuestionError
+from advisor.settings import AdvisorSettings, get_settings
+
+from .routes import router
+
+log = logging.getLogger("advisor.api")
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None = None) -> FastAPI:
+    """The FastAPI application; the index loads in the background so /healthz answers at once."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.advisor = advisor or Advisor.from_settings(settings)
+        app.state.warm = False
+
+        def warm_up() -> None:
+            try:
+                app.state.advisor.embedder  # load the model once, before the first question
+                app.state.advisor.snapshot()
+            except Exception as exc:  # noqa: BLE001 - readiness reports it; questions get a clear 503
+                log.warning("index not loaded yet: %s", exc)
+            app.state.warm = True
+
+        threading.Thread(target=warm_up, daemon=True).start()
+        yield
+
+    app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan,
+                  description="Nederlandstalige adviseur over de publicaties van de organisatie: antwoorden met bronnen.")
+    app.include_router(router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            return _error(400, "invalid_json", "De aanvraag is geen geldige JSON.")
+        return _error(422, "invalid_request", "De aanvraag is ongeldig: " + "; ".join(
+            f"{'.'.join(str(p) for p in err.get('loc', ())[1:])}: {err.get('msg')}" for err in exc.errors()))
+
+    @app.exception_handler(InvalidQuestionError)
+    async def invalid_question(request: Request, exc: InvalidQuestionError) -> JSONResponse:
+        return _error(422, "invalid_question", exc.user_message)
+
+    @app.exception_handler(IndexNotReadyError)
+    async def not_ready(request: Request, exc: IndexNotReadyError) -> JSONResponse:
+        return _error(503, "not_ready", prompts.NOT_READY)
+
+    @app.exception_handler(AdvisorError)
+    async def advisor_error(request: Request, exc: AdvisorError) -> JSONResponse:
+        log.error("advisor error: %s", exc)
+        return _error(503, "unavailable", exc.user_message)
+
+    return app

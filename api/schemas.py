@@ -1,0 +1,49 @@
+"""Request and response models, named by direction."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from advisor.types import Answer, Turn
+
+
+class ChatRequest(BaseModel):
+    """A question, optionally with the earlier turns of the conversation (the server keeps no state)."""
+
+    question: str = Field(max_length=50_000, description="De vraag in het Nederlands.",
+                          examples=["Waarom is mandaat belangrijk voor een samenwerkingsverband?"])
+    turns: list[Turn] = Field(default_factory=list, max_length=200,
+                              description="Eerdere beurten van het gesprek, oudste eerst.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"question": "Hoe betrek je de moederorganisaties bij een samenwerking?", "turns": []},
+                {"question": "En hoe regel je dat dan?",
+                 "turns": [{"role": "user", "content": "Waarom is mandaat belangrijk?"},
+                           {"role": "assistant", "content": "Zonder mandaat is continu ruggenspraak nodig."}]},
+            ]
+        }
+    }
+
+
+class ChatResponse(Answer):
+    """The Answer contract (identical to `advisor ask --json`)."""
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str = Field(description="Een Nederlandse melding voor de gebruiker.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class HealthResponse(BaseModel):
+    status: str
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    version: str | None = None

@@ -1,0 +1,228 @@
+"""The Advisor facade: the one place where settings, store, embedder, retriever and answerer are wired."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from . import prompts
+from .answer import Answerer, ExtractiveAnswerer
+from .chunking import split
+from .corpus import load_corpus
+from .embeddings import Embedder, make_embedder
+from .errors import ConfigurationError, IndexNotReadyError, IngestLockedError, InvalidQuestionError
+from .retrieval import HybridRetriever, IndexSnapshot, chunk_to_metadata
+from .settings import AdvisorSettings, get_settings
+from .store import VectorStore, new_version_id
+from .text import STOPWORDS, tokenize
+from .types import Answer, Document, IngestReport, Passage, SkippedFile, Turn
+
+Progress = Callable[[int, int, str], None]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FOLLOW_UP_START = {"en", "maar", "dus", "ook", "of", "dan", "waarom", "hoe"}
+_ANAPHORA = {"dat", "dit", "die", "daar", "daarvan", "daarmee", "daarvoor", "daarbij", "hun", "ze", "zij", "hem",
+             "hen", "ermee", "erover", "ervan", "hiervoor", "hierbij", "zo'n", "zoiets", "het"}
+
+
+def validate_question(question: str, turns: Sequence[Turn], settings: AdvisorSettings) -> str:
+    """Reject unusable input with a Dutch message; returns the cleaned question."""
+    if not isinstance(question, str):
+        raise InvalidQuestionError(prompts.QUESTION_INVALID)
+    if _CONTROL.search(question):
+        raise InvalidQuestionError(prompts.QUESTION_INVALID)
+    cleaned = " ".join(question.split())
+    if not cleaned:
+        raise InvalidQuestionError(prompts.EMPTY_QUESTION)
+    limit = settings.answer.max_question_chars
+    if len(cleaned) > limit:
+        raise InvalidQuestionError(prompts.QUESTION_TOO_LONG.format(length=len(cleaned), limit=limit))
+    if len(turns) > settings.answer.max_turns:
+        raise InvalidQuestionError(prompts.TOO_MANY_TURNS.format(turns=len(turns), limit=settings.answer.max_turns))
+    return cleaned
+
+
+def resolve_follow_up(question: str, turns: Sequence[Turn]) -> str:
+    """The text to retrieve with: a short follow-up borrows the previous user question as context."""
+    earlier = [t.content for t in turns if t.role == "user" and t.content.strip()]
+    if not earlier:
+        return question
+    tokens = tokenize(question)
+    content = [t for t in tokens if t not in STOPWORDS]
+    looks_dependent = (
+        len(tokens) <= 10 and (tokens[:1] and tokens[0] in _FOLLOW_UP_START or any(t in _ANAPHORA for t in tokens))
+    ) or len(content) < 2
+    return f"{earlier[-1]} {question}" if looks_dependent else question
+
+
+class Advisor:
+    """Ingest documents and answer Dutch questions from them, with sources."""
+
+    def __init__(self, settings: AdvisorSettings, *, embedder: Embedder | None = None,
+                 store: VectorStore | None = None, answerer: Answerer | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self.store = store or VectorStore(settings.data_dir, settings.chroma_url)
+        self._answerer = answerer
+        self._snapshot: IndexSnapshot | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: AdvisorSettings | None = None, **overrides) -> "Advisor":
+        return cls(settings or get_settings(), **overrides)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings.embedder, self.settings.embedding_model)
+        return self._embedder
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            self._answerer = ExtractiveAnswerer(self.settings, self.embedder)
+        return self._answerer
+
+    # -- ingest ---------------------------------------------------------------------------
+    @contextmanager
+    def _ingest_lock(self) -> Iterator[None]:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.data_dir / "ingest.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise IngestLockedError("another ingest is running") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def ingest(self, path: Path | None = None, *, progress: Progress | None = None) -> IngestReport:
+        """Index `path` (default: the corpus folder) incrementally and publish a new version atomically."""
+        started = time.perf_counter()
+        root = Path(path or self.settings.corpus_dir)
+        if not root.is_dir():
+            raise ConfigurationError(f"corpus folder {root} does not exist")
+        with self._ingest_lock():
+            documents, skipped = load_corpus(root)
+            report = IngestReport(skipped=list(skipped))
+            current = self.store.current()
+            previous: dict[str, str] = {}
+            if current is not None and current.embedder == self.embedder.name:
+                for meta in self.store.read(current.version).metadatas:
+                    previous[meta["document_id"]] = meta["doc_hash"]
+            # A file that exists but failed to load keeps its previous chunks: a bad edit loses nothing.
+            failed_ids = {d for d in previous if any(_same_doc(d, s) for s in skipped)}
+            by_id = {d.id: d for d in documents}
+            for doc in documents:
+                if doc.id not in previous:
+                    report.added.append(doc.id)
+                elif previous[doc.id] != doc.content_hash:
+                    report.changed.append(doc.id)
+                else:
+                    report.unchanged.append(doc.id)
+            report.removed = sorted(set(previous) - set(by_id) - failed_ids)
+            kept = report.unchanged + sorted(failed_ids)
+            if current is not None and not report.changed_anything and current.embedder == self.embedder.name:
+                report.version = current.version
+                report.documents = len(kept)
+                report.chunks = len(self.store.read(current.version).ids)
+                report.seconds = time.perf_counter() - started
+                return report
+            version = new_version_id()
+            self.store.create(version)
+            if kept and current is not None:
+                old = self.store.read(current.version, embeddings=True, where={"document_id": {"$in": kept}})
+                if old.ids:
+                    self.store.add(version, old.ids, old.embeddings, old.documents, old.metadatas)
+                report.chunks += len(old.ids)
+            todo = [by_id[d] for d in report.added + report.changed]
+            report.chunks += self._embed_documents(version, todo, report, progress)
+            self.store.publish(version, self.embedder.name)
+            report.version = version
+            report.documents = len(kept) + len(todo)
+            self.store.prune(self.settings.keep_versions)
+        self._snapshot = None  # this process sees the new version on the next question
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _embed_documents(self, version: str, documents: list[Document], report: IngestReport,
+                         progress: Progress | None) -> int:
+        total = 0
+        for i, doc in enumerate(documents, start=1):
+            chunks = split(doc, count_tokens=self.embedder.count_tokens, max_tokens=self.embedder.max_tokens)
+            if chunks:
+                embeddings = self.embedder.embed_documents([c.indexed_text for c in chunks])
+                self.store.add(version, [c.id for c in chunks], embeddings, [c.indexed_text for c in chunks],
+                               [chunk_to_metadata(c, doc.content_hash) for c in chunks])
+            else:
+                report.skipped.append(SkippedFile(doc.path, "no text to index"))
+            total += len(chunks)
+            report.embedded_chunks += len(chunks)
+            if progress:
+                progress(i, len(documents), doc.path)
+        return total
+
+    # -- reading --------------------------------------------------------------------------
+    def snapshot(self) -> IndexSnapshot:
+        """The published index version, reloaded when another process publishes a new one."""
+        now = time.monotonic()
+        snap = self._snapshot
+        if snap is not None and now - self._checked_at < self.settings.refresh_seconds:
+            return snap
+        with self._lock:
+            pointer = self.store.current()
+            self._checked_at = time.monotonic()
+            if pointer is None:
+                raise IndexNotReadyError("no index version has been published; run `advisor ingest`")
+            if pointer.embedder != self.embedder.name:
+                raise ConfigurationError(
+                    f"the index was built with {pointer.embedder}, but the embedder is {self.embedder.name}: "
+                    "run `advisor ingest`")
+            if self._snapshot is None or self._snapshot.version != pointer.version:
+                self._snapshot = IndexSnapshot.load(self.store, pointer.version, self.settings.retrieval)
+            return self._snapshot
+
+    def ready(self) -> bool:
+        try:
+            self.snapshot()
+        except Exception:  # noqa: BLE001 - readiness is a yes/no
+            return False
+        return True
+
+    def retrieve(self, query: str, *, top_n: int | None = None, retriever: HybridRetriever | None = None
+                 ) -> list[Passage]:
+        retriever = retriever or HybridRetriever(self.store, self.embedder, self.settings.retrieval)
+        return retriever.retrieve(self.snapshot(), query, top_n=top_n)
+
+    def ask(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
+            answerer: Answerer | None = None) -> Answer:
+        """Answer a Dutch question from the sources (or refuse politely); earlier turns resolve follow-ups."""
+        started = time.perf_counter()
+        turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in turns]
+        question = validate_question(question, turns, self.settings)
+        snapshot = self.snapshot()
+        query = resolve_follow_up(question, turns)
+        t0 = time.perf_counter()
+        passages = self.retrieve(query, retriever=retriever)
+        t1 = time.perf_counter()
+        titles = [d["title"] for d in snapshot.documents()]
+        result = (answerer or self.answerer).answer(question, passages, splitter=snapshot.lexical.splitter,
+                                                    titles=titles, retrieval_query=query)
+        t2 = time.perf_counter()
+        result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
+                             "total": round((t2 - started) * 1000, 2)}
+        return result
+
+
+def _same_doc(document_id: str, skipped: SkippedFile) -> bool:
+    from .corpus import document_id as id_for_path
+
+    return id_for_path(skipped.path) == document_id

@@ -1,0 +1,117 @@
+"""`advisor bench`: ingest throughput, query latency and peak memory, with a naive pipeline as reference.
+
+The naive reference is what a tutorial builds: dense-only top-4 over the same index, the retrieved text as
+the answer, no fusion, no sentence selection, no refusal. Both run in the same process on the same questions,
+so the ratio between them is meaningful even on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+DEFAULT_QUESTIONS = Path("evals/datasets/corpus.jsonl")
+_FALLBACK_QUESTIONS = [
+    "Waarom is mandaat belangrijk voor een samenwerkingsverband?",
+    "Hoe betrek je moederorganisaties bij een samenwerking?",
+    "Wat is de hoofdstad van Frankrijk?",
+]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _questions(path: Path | None) -> list[str]:
+    path = path or DEFAULT_QUESTIONS
+    if path.is_file():
+        items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [item["question"] for item in items if not item.get("turns")]
+    return list(_FALLBACK_QUESTIONS)
+
+
+def naive_answer(advisor, question: str, k: int = 4) -> str:
+    """The reference pipeline: embed, dense top-k from the same Chroma version, concatenate."""
+    snapshot = advisor.snapshot()
+    hits = advisor.store.query(snapshot.version, advisor.embedder.embed_query(question), k)
+    return "\n\n".join(snapshot.chunks[cid].text for cid, _ in hits if cid in snapshot.chunks)
+
+
+def _timed(fn, questions: list[str], repeat: int) -> list[float]:
+    latencies = []
+    for _ in range(repeat):
+        for q in questions:
+            t = time.perf_counter()
+            fn(q)
+            latencies.append((time.perf_counter() - t) * 1000)
+    return latencies
+
+
+def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Path | None = None) -> dict:
+    """Run the benchmark in a throw-away data folder and print the figures."""
+    from .advisor import Advisor
+    from .corpus import load_corpus
+    from .settings import get_settings
+
+    base = get_settings()
+    corpus = corpus or base.corpus_dir
+    rss_start = _peak_rss_mb()
+    with tempfile.TemporaryDirectory(prefix="advisor-bench-") as tmp:
+        settings = base.model_copy(update={"data_dir": Path(tmp)})
+        advisor = Advisor.from_settings(settings)
+        t = time.perf_counter()
+        advisor.embedder  # model load is reported separately from ingest
+        load_s = time.perf_counter() - t
+        documents, _ = load_corpus(corpus)
+        words = sum(len(d.text.split()) for d in documents)
+        t = time.perf_counter()
+        report = advisor.ingest(corpus)
+        ingest_s = time.perf_counter() - t
+        t = time.perf_counter()
+        unchanged = advisor.ingest(corpus)
+        reingest_s = time.perf_counter() - t
+        questions = _questions(questions_file)
+        advisor.ask(questions[0])  # warm caches (snapshot, BM25) for both pipelines
+        naive_answer(advisor, questions[0])
+        naive = _timed(lambda q: naive_answer(advisor, q), questions, repeat)
+        full = _timed(lambda q: advisor.ask(q), questions, repeat)
+    figures = {
+        "embedder": advisor.embedder.name,
+        "model_load_s": round(load_s, 3),
+        "ingest": {"documents": report.documents, "chunks": report.chunks, "words": words,
+                   "seconds": round(ingest_s, 3), "words_per_s": round(words / ingest_s, 1) if ingest_s else None,
+                   "chunks_per_s": round(report.chunks / ingest_s, 2) if ingest_s else None,
+                   "unchanged_reingest_s": round(reingest_s, 3), "unchanged_reported": not unchanged.changed_anything},
+        "queries": len(questions) * repeat,
+        "advisor_ms": {"p50": round(_percentile(full, 50), 2), "p95": round(_percentile(full, 95), 2),
+                       "mean": round(statistics.fmean(full), 2)},
+        "naive_ms": {"p50": round(_percentile(naive, 50), 2), "p95": round(_percentile(naive, 95), 2),
+                     "mean": round(statistics.fmean(naive), 2)},
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "rss_at_start_mb": round(rss_start, 1),
+    }
+    figures["advisor_vs_naive_p50"] = round(figures["advisor_ms"]["p50"] / figures["naive_ms"]["p50"], 2)
+    print(f"embedder            {figures['embedder']} (load {figures['model_load_s']} s)")
+    ing = figures["ingest"]
+    print(f"ingest              {ing['documents']} docs, {ing['chunks']} chunks, {ing['words']} words in "
+          f"{ing['seconds']} s ({ing['words_per_s']} words/s, {ing['chunks_per_s']} chunks/s)")
+    print(f"re-ingest unchanged {ing['unchanged_reingest_s']} s (reported unchanged: {ing['unchanged_reported']})")
+    print(f"queries             {figures['queries']} ({len(questions)} questions x {repeat})")
+    print(f"advisor latency     p50 {figures['advisor_ms']['p50']} ms, p95 {figures['advisor_ms']['p95']} ms")
+    print(f"naive latency       p50 {figures['naive_ms']['p50']} ms, p95 {figures['naive_ms']['p95']} ms "
+          f"(dense-only top-4, same index)")
+    print(f"ratio advisor/naive p50 x{figures['advisor_vs_naive_p50']}")
+    print(f"peak memory (RSS)   {figures['peak_rss_mb']} MB")
+    return figures

@@ -1,0 +1,91 @@
+"""Structure-aware, sentence-aligned chunking that respects the embedder's token limit."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from .text import split_sentences
+from .types import Chunk, Document, Section, content_hash
+
+TokenCounter = Callable[[str], int]
+
+_METADATA_KEYS = ("title", "author", "publisher", "date", "url", "kind", "language", "source_path")
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _paragraph_sentences(section: Section) -> Iterator[list[str]]:
+    for paragraph in section.text.split("\n\n"):
+        sentences = split_sentences(paragraph)
+        if sentences:
+            yield sentences
+
+
+def _fit(sentence: str, fits: Callable[[str], bool]) -> list[str]:
+    """Cut a sentence that alone exceeds the budget into word runs that fit (rare: run-on text, tables)."""
+    if fits(sentence):
+        return [sentence]
+    pieces, current = [], []
+    for word in sentence.split():
+        if current and not fits(" ".join(current + [word])):
+            pieces.append(" ".join(current))
+            current = []
+        current.append(word)
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+def split(document: Document, *, min_words: int = 60, max_words: int = 200,
+          count_tokens: TokenCounter | None = None, max_tokens: int = 512) -> list[Chunk]:
+    """Cut a document into chunks of roughly min..max words, never across a heading, never mid-sentence.
+
+    Each chunk stays within `max_tokens` of the embedder including its context header (title, headings,
+    author, publisher), because models silently truncate what does not fit.
+    """
+    count = count_tokens or (lambda text: int(_words(text) * 2.5) + 2)
+    metadata = {k: document.metadata[k] for k in _METADATA_KEYS if document.metadata.get(k) not in (None, "")}
+    metadata.setdefault("title", document.title)
+    chunks: list[Chunk] = []
+    seen: set[str] = set()
+
+    def emit(sentences: list[str], section: Section) -> None:
+        text = " ".join(sentences).strip()
+        if not text:
+            return
+        key = content_hash(f"{document.id}\x1f{' > '.join(section.headings)}\x1f{text}")
+        n = 1
+        chunk_id = key
+        while chunk_id in seen:  # the same text twice in one document: keep both, ids still stable
+            n += 1
+            chunk_id = f"{key}-{n}"
+        seen.add(chunk_id)
+        chunks.append(Chunk(id=chunk_id, document_id=document.id, text=text, headings=section.headings,
+                            index=len(chunks), metadata=dict(metadata), page=section.page))
+
+    for section in document.sections:
+        probe = Chunk(id="", document_id=document.id, text="", headings=section.headings, index=0,
+                      metadata=metadata)
+        budget = max(16, max_tokens - count(probe.context_header) - 4)
+
+        def fits(text: str) -> bool:
+            return count(text) <= budget
+
+        current: list[str] = []
+        for paragraph in _paragraph_sentences(section):
+            # Prefer a paragraph boundary once the chunk is big enough to stand on its own.
+            if current and _words(" ".join(current)) >= min_words and \
+                    _words(" ".join(current + paragraph)) > max_words:
+                emit(current, section)
+                current = []
+            for sentence in paragraph:
+                for piece in _fit(sentence, fits):
+                    candidate = current + [piece]
+                    if current and (_words(" ".join(candidate)) > max_words or not fits(" ".join(candidate))):
+                        emit(current, section)
+                        candidate = [piece]
+                    current = candidate
+        emit(current, section)
+    return chunks

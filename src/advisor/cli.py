@@ -1,0 +1,128 @@
+"""The `advisor` command: ingest | ask | serve | bench. Heavy imports happen inside the commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _advisor():
+    from .advisor import Advisor
+
+    return Advisor.from_settings()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    advisor = _advisor()
+    bar = tqdm(total=0, unit="doc", desc="indexeren", disable=args.quiet, file=sys.stderr)
+
+    def progress(done: int, total: int, path: str) -> None:
+        bar.total = total
+        bar.set_postfix_str(path[-40:])
+        bar.update(done - bar.n)
+
+    report = advisor.ingest(Path(args.path) if args.path else None, progress=progress)
+    bar.close()
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+        return 0
+    if not report.changed_anything and not report.embedded_chunks:
+        print(f"Nothing changed: {report.documents} documents, {report.chunks} chunks (version {report.version}).")
+    else:
+        print(f"Published version {report.version}: {report.documents} documents, {report.chunks} chunks "
+              f"({report.embedded_chunks} embedded) in {report.seconds:.1f}s.")
+        for label, items in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+            if items:
+                print(f"  {label}: {', '.join(items)}")
+    for skipped in report.skipped:
+        print(f"  skipped {skipped.path}: {skipped.reason}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    advisor = _advisor()
+    turns = json.loads(Path(args.turns).read_text(encoding="utf-8")) if args.turns else []
+    answer = advisor.ask(args.question, turns=turns)
+    if args.json:
+        print(answer.model_dump_json(indent=2))
+        return 0
+    print(answer.answer)
+    for c in answer.citations:
+        print(f"\n[{c.n}] {c.title}" + (f" — {c.url}" if c.url else "") + (f" (p. {c.page})" if c.page else ""))
+        print(f"    “{c.quote}”")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.host, port=args.port or settings.port,
+                workers=args.workers, log_level="info")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    run_bench(corpus=Path(args.corpus) if args.corpus else None, repeat=args.repeat,
+              questions_file=Path(args.questions) if args.questions else None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="advisor", description="Dutch advisor over your own publications.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index the corpus (only what changed) and publish a new version")
+    p.add_argument("path", nargs="?", help="corpus folder (default: ADVISOR_CORPUS_DIR or ./corpus)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="ask a question in Dutch")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the Answer contract as JSON")
+    p.add_argument("--turns", help="JSON file with earlier turns [{role, content}, ...]")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="serve the HTTP API")
+    p.add_argument("--host", help="default ADVISOR_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, help="default ADVISOR_PORT or 8000")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (use a Chroma server for >1)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("bench", help="measure ingest throughput, query latency and memory against a naive baseline")
+    p.add_argument("--corpus", help="folder to ingest (default: the corpus folder)")
+    p.add_argument("--questions", help="JSONL with a 'question' per line (default: evals/datasets/corpus.jsonl)")
+    p.add_argument("--repeat", type=int, default=3, help="passes over the question list")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .errors import AdvisorError, InvalidQuestionError
+
+    try:
+        return args.func(args)
+    except InvalidQuestionError as exc:
+        print(f"advisor: {exc.user_message}", file=sys.stderr)
+        return 2
+    except AdvisorError as exc:
+        print(f"advisor: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

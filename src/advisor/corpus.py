@@ -1,0 +1,462 @@
+"""Load a corpus folder (Markdown, text, HTML, PDF, DOCX) into `Document`s with sectioned bodies.
+
+Ids and hashes:
+- `Document.id` is a slug of the relative posix path without suffix plus the first 8 hex of
+  sha256(relative posix path, NFC): readable in citations, unique per file, stable across runs
+  and machines (e.g. "blog/Impact meten.md" -> "blog-impact-meten-1a2b3c4d").
+- `Document.content_hash` is sha256 of the raw file bytes, first 16 hex (same shape as
+  `types.content_hash`), so any byte change triggers a re-ingest.
+
+Boilerplate: a sequence of strings; an entry ending in "*" is a prefix pattern, any other entry
+is an exact line. Lines are compared case-insensitively after stripping whitespace and Markdown
+decoration. Lines repeating the title, or "Blog <title>", are dropped too. A heading that is
+boilerplate drops its whole section (site chrome blocks come with their own heading).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import dataclasses
+import hashlib
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import ConfigurationError, DocumentLoadError
+from advisor.types import Document, Section, SkippedFile
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
+
+# Chrome of the consultancy's website; "*" marks a prefix pattern (see module docstring).
+DEFAULT_BOILERPLATE: tuple[str, ...] = (
+    "Neem contact op met", "Alle mensen", "Blijf op de hoogte", "Ontvang de nieuwsbrief.", "Vragen?",
+    "Impact op morgen.", "Je kunt ons mailen of bellen*", "Download whitepaper*",
+)
+
+_FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html",
+            ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
+_README_NAMES = {"readme.md", "readme.markdown"}
+_HEADING_RE = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE_RE = re.compile(r"^ {0,3}(```|~~~)")
+_RULE_RE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_DECOR_RE = re.compile(r"^(?:[#>\s]+|[-*+]\s+|\d+[.)]\s+)")
+_DOCX_HEADING_RE = re.compile(r"^(?:heading|kop)\s*(\d)$", re.IGNORECASE)
+_MAX_TITLE = 150
+
+
+class _Boilerplate:
+    """Compiled boilerplate rules plus the title-repeat rule for one document."""
+
+    def __init__(self, patterns: Sequence[str], title: str) -> None:
+        self.exact = {_norm(p) for p in patterns if not p.endswith("*")}
+        self.prefixes = tuple(_norm(p[:-1]) for p in patterns if p.endswith("*"))
+        self.title = _norm(title)
+
+    def __call__(self, line: str) -> bool:
+        n = _norm(line)
+        if not n:
+            return False
+        if n in self.exact or (self.prefixes and n.startswith(self.prefixes)):
+            return True
+        return bool(self.title) and n in (self.title, "blog " + self.title)
+
+
+def _norm(line: str) -> str:
+    # Compare on visible text only, so "**Vragen?**" or "- [Alle mensen](/mensen)" still match.
+    s = _LINK_RE.sub(r"\1", line.strip())
+    s = _DECOR_RE.sub("", s).replace("**", "").replace("__", "").strip(" *_")
+    return " ".join(s.split()).casefold()
+
+
+def document_id(relpath: str) -> str:
+    """Stable, readable document id: a slug of the relative path without its suffix.
+
+    Two files whose paths slugify alike (``a.md`` and ``a.pdf``) are told apart by ``load_corpus``,
+    which appends the format to the later one.
+    """
+    rel = unicodedata.normalize("NFC", relpath)
+    stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
+    ascii_ = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:80].strip("-")
+    return slug or "doc-" + hashlib.sha256(rel.encode("utf-8")).hexdigest()[:8]
+
+
+def load_corpus(
+    root: Path, *, boilerplate: Sequence[str] = DEFAULT_BOILERPLATE
+) -> tuple[list[Document], list[SkippedFile]]:
+    """Load every supported file under root; failures become SkippedFile and loading goes on."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ConfigurationError(f"corpus folder not found: {root}")
+    docs: list[Document] = []
+    skipped: list[SkippedFile] = []
+    seen: set[str] = set()
+    for path in sorted(_walk(root), key=lambda p: p.relative_to(root).as_posix()):
+        try:
+            doc = load_document(path, root, boilerplate=boilerplate)
+            if doc.id in seen:  # e.g. a.md and a.pdf: keep both, the later one gets its suffix
+                doc = dataclasses.replace(doc, id=f"{doc.id}-{path.suffix.lstrip('.').lower()}")
+            seen.add(doc.id)
+            docs.append(doc)
+        except DocumentLoadError as exc:
+            skipped.append(SkippedFile(path=exc.path, reason=exc.reason))
+        except Exception as exc:  # a parser bug on one file must not stop the whole ingest
+            rel = path.relative_to(root).as_posix()
+            skipped.append(SkippedFile(path=rel, reason=f"unexpected error: {type(exc).__name__}: {exc}"))
+    return docs, skipped
+
+
+def _walk(root: Path) -> list[Path]:
+    """Candidate files: supported suffix, not hidden, not a README, not an Office lock file."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):  # os.walk does not follow dir symlinks: no loops
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            lower = name.lower()
+            # "~$x.docx" are Word lock files, never documents.
+            if name.startswith((".", "~$")) or lower in _README_NAMES:
+                continue
+            if os.path.splitext(lower)[1] in SUPPORTED_SUFFIXES:
+                found.append(Path(dirpath) / name)
+    return found
+
+
+def load_document(path: Path, root: Path, *, boilerplate: Sequence[str] = DEFAULT_BOILERPLATE) -> Document:
+    """Load one file; raises DocumentLoadError(relpath, reason) when it cannot be used."""
+    path, root = Path(path), Path(root)
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        if path.is_absolute():
+            raise DocumentLoadError(str(path), "file is outside the corpus folder") from None
+        rel, path = path.as_posix(), root / path
+    suffix = path.suffix.lower()
+    fmt = _FORMATS.get(suffix)
+    if fmt is None:
+        raise DocumentLoadError(rel, f"unsupported file type {suffix or '(no suffix)'}")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DocumentLoadError(rel, "file disappeared before it could be read") from None
+    except OSError as exc:
+        raise DocumentLoadError(rel, f"cannot read file: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise DocumentLoadError(rel, "file is empty")
+
+    loader = _LOADERS[fmt]
+    title, sections, meta = loader(data, rel, path.stem, boilerplate)
+    sections = tuple(s for s in sections if s.text.strip())
+    if not sections:
+        raise DocumentLoadError(rel, "no text after removing boilerplate")
+    metadata = {k: v for k, v in meta.items() if v not in (None, "")}
+    metadata.update(title=title, source_path=rel, format=fmt)
+    return Document(
+        id=document_id(rel), path=rel, title=title, sections=sections, metadata=metadata,
+        content_hash=hashlib.sha256(data).hexdigest()[:16],
+    )
+
+
+def _decode(data: bytes, rel: str) -> str:
+    """utf-8 (BOM allowed), else cp1252 for legacy Windows files."""
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:  # cp1252 accepts most binary junk; NULs give it away
+            break
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    raise DocumentLoadError(rel, "not valid UTF-8 (tried utf-8, cp1252)")
+
+
+def _split_front_matter(text: str, rel: str, strict: bool = True) -> tuple[dict[str, Any], str]:
+    """YAML front matter between leading '---' lines; lenient mode treats bad YAML as body text."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}, text
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            import yaml
+
+            try:
+                data = yaml.safe_load("\n".join(lines[1:i])) or {}
+            except yaml.YAMLError as exc:
+                if not strict:
+                    return {}, text
+                detail = " ".join(str(exc).split())[:200]
+                raise DocumentLoadError(rel, f"invalid YAML front matter: {detail}") from None
+            if not isinstance(data, dict):
+                if not strict:  # a plain-text file may simply start with a '---' divider
+                    return {}, text
+                raise DocumentLoadError(rel, "front matter is not a YAML mapping")
+            return {str(k).lower(): _meta_value(v) for k, v in data.items()}, "\n".join(lines[i + 1:])
+    return {}, text
+
+
+def _meta_value(value: Any) -> Any:
+    """Scalars only (vector stores reject nested values); dates become ISO 'YYYY-MM-DD'."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(_meta_value(v)) for v in value if v is not None)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_meta_value(v)}" for k, v in value.items())
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _title_from_filename(stem: str) -> str:
+    words = re.sub(r"[-_]+", " ", stem).strip()
+    return words[:1].upper() + words[1:] if words else stem
+
+
+def _markdown_events(body: str):
+    """Tokenise Markdown into ("h", level, text) and ("line", text) events; blank lines are ("line", "")."""
+    in_fence = False
+    for line in body.split("\n"):
+        if _FENCE_RE.match(line):
+            in_fence = not in_fence
+            yield ("code", line)
+        elif in_fence:
+            yield ("code", line)
+        elif m := _HEADING_RE.match(line):
+            yield ("h", len(m.group(1)), m.group(2).strip())
+        elif _RULE_RE.match(line):
+            yield ("line", "")
+        else:
+            yield ("line", line.rstrip())
+
+
+def _build_sections(events, title: str, bp: _Boilerplate) -> list[Section]:
+    """Headings build the heading path (a title heading or level 0 is the root); paragraphs the text."""
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    paras: list[str] = []
+    current: list[str] = []
+    suppress_level = 0  # >0 while inside a boilerplate heading's section
+    title_n = _norm(title)
+
+    def end_para() -> None:
+        para = "\n".join(current).strip("\n")
+        if para.strip() and not suppress_level:
+            paras.append(para)
+        current.clear()
+
+    def end_section() -> None:
+        end_para()
+        if paras:
+            sections.append(Section(text="\n\n".join(paras), headings=tuple(h for _, h in stack)))
+            paras.clear()
+
+    for ev in events:
+        if ev[0] == "h":
+            level, text = ev[1], ev[2]
+            end_section()
+            if suppress_level and level > suppress_level:
+                continue
+            suppress_level = 0
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            if level == 0 or not text or _norm(text) == title_n:
+                stack.clear()  # the title heading is the document root
+            elif bp(text):
+                suppress_level = level
+            else:
+                stack.append((level, text))
+        elif ev[0] == "code":
+            current.append(ev[1])
+        elif not ev[1].strip():
+            end_para()
+        elif not bp(ev[1]):
+            current.append(ev[1])
+    end_section()
+    return sections
+
+
+def _load_markdown(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
+    meta, body = _split_front_matter(_decode(data, rel), rel)
+    title = str(meta.get("title") or "").strip()
+    if not title:
+        m = next((m for m in map(_HEADING_RE.match, body.split("\n")) if m and len(m.group(1)) == 1), None)
+        title = m.group(2).strip() if m else _title_from_filename(stem)
+    return title, _build_sections(_markdown_events(body), title, _Boilerplate(patterns, title)), meta
+
+
+def _load_text(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
+    meta, body = _split_front_matter(_decode(data, rel), rel, strict=False)
+    title = str(meta.get("title") or "").strip()
+    lines = body.strip("\n").split("\n")
+    if not title:
+        first = lines[0].strip() if lines else ""
+        if first and len(first) <= _MAX_TITLE:
+            title, lines = first, lines[1:]
+        else:
+            title = _title_from_filename(stem)
+    bp = _Boilerplate(patterns, title)
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        if not line.strip():
+            blocks.append([])
+        elif not bp(line):
+            blocks[-1].append(line.rstrip())
+    blocks = [b for b in blocks if b]
+    sections: list[Section] = []
+    heading: tuple[str, ...] = ()
+    paras: list[str] = []
+    for i, block in enumerate(blocks):
+        # A lone short line without closing punctuation, followed by more text, reads as a heading.
+        if len(block) == 1 and i + 1 < len(blocks) and _looks_like_heading(block[0]):
+            if paras:
+                sections.append(Section("\n\n".join(paras), heading))
+            heading, paras = (block[0].strip(),), []
+        else:
+            paras.append("\n".join(block))
+    if paras:
+        sections.append(Section("\n\n".join(paras), heading))
+    return title, sections, meta
+
+
+def _looks_like_heading(line: str) -> bool:
+    s = line.strip()
+    return 0 < len(s) < 80 and not s.endswith((".", ":", ";", ",")) and not re.match(r"[-*+•]\s|\d+[.)]\s", s)
+
+
+def _load_html(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
+    import trafilatura
+
+    opts = dict(output_format="markdown", include_comments=False, include_tables=True, with_metadata=False)
+    try:
+        body = trafilatura.extract(data, favor_precision=True, **opts)
+        if not body:  # precision mode drops short pages entirely; recall mode still cuts chrome
+            body = trafilatura.extract(data, favor_recall=True, **opts)
+        info = trafilatura.extract_metadata(data)
+    except Exception as exc:  # trafilatura/lxml raise many types on broken markup
+        raise DocumentLoadError(rel, f"corrupt HTML: {exc}") from None
+    if not body or not body.strip():
+        raise DocumentLoadError(rel, "no main content found in HTML")
+    fields = {"author": "author", "date": "date", "url": "url", "publisher": "sitename", "description": "description"}
+    meta: dict[str, Any] = {k: getattr(info, a, None) for k, a in fields.items()}
+    lang = re.search(rb"<html[^>]*\blang=[\"']?([A-Za-z-]+)", data[:4096], re.IGNORECASE)
+    if lang:
+        meta["language"] = lang.group(1).decode("ascii").lower()
+    title = getattr(info, "title", None) or ""
+    if not title:
+        m = next((m for m in map(_HEADING_RE.match, body.split("\n")) if m), None)
+        title = m.group(2).strip() if m else _title_from_filename(stem)
+    return title.strip(), _build_sections(_markdown_events(body), title, _Boilerplate(patterns, title)), meta
+
+
+def _load_pdf(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")  # owner-password-only PDFs open with an empty user password
+            except (DependencyError, NotImplementedError):
+                ok = 0
+            if not ok:
+                raise DocumentLoadError(rel, "PDF is encrypted")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata
+    except DocumentLoadError:
+        raise
+    except Exception as exc:  # pypdf raises PdfReadError, ValueError, KeyError... on damaged files
+        raise DocumentLoadError(rel, f"corrupt PDF: {exc or type(exc).__name__}") from None
+    if not any(p.strip() for p in pages):
+        raise DocumentLoadError(rel, "PDF has no extractable text (scanned?)")
+    meta: dict[str, Any] = {}
+    title = ""
+    if info is not None:
+        title = str(info.title or "").strip()
+        meta["author"] = str(info.author or "").strip()
+        try:
+            created = info.creation_date
+        except Exception:  # malformed date strings should not cost the whole document
+            created = None
+        if created:
+            meta["date"] = created.date().isoformat()
+    bp_title = title  # a metadata title repeated in the text is a running header: drop it
+    if not title:
+        first = next((ln.strip() for p in pages for ln in p.split("\n") if ln.strip()), "")
+        # A wrapped body line is not a title: require a short, unpunctuated first line.
+        title = first if _looks_like_heading(first) else _title_from_filename(stem)
+    bp = _Boilerplate(patterns, bp_title)
+    sections = [Section(text=_pdf_paragraphs(text, bp), page=n) for n, text in enumerate(pages, 1)]
+    return title, sections, meta
+
+
+def _pdf_paragraphs(text: str, bp: _Boilerplate) -> str:
+    """Join wrapped lines into paragraphs and undo line-break hyphenation."""
+    lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n")]
+    lines = [ln for ln in lines if not bp(ln)]
+    width = max((len(ln) for ln in lines), default=0)
+    paras: list[str] = []
+    cur = ""
+    for ln in lines:
+        if not ln:
+            paras.append(cur)
+            cur = ""
+            continue
+        if not cur:
+            cur = ln
+        elif re.search(r"\w-$", cur):
+            # "samen-" + "werking" -> "samenwerking"; "Noord-" + "Holland" keeps its hyphen
+            cur = cur[:-1] + ln if ln[:1].islower() else cur + ln
+        else:
+            cur = f"{cur} {ln}"
+        # A clearly short line ending a sentence closes the paragraph (PDFs rarely keep blank lines).
+        if ln.endswith((".", "!", "?", ":")) and len(ln) < 0.7 * width:
+            paras.append(cur)
+            cur = ""
+    paras.append(cur)
+    return "\n\n".join(p for p in paras if p)
+
+
+def _load_docx(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
+    import docx
+    from docx.table import Table
+
+    try:
+        doc = docx.Document(io.BytesIO(data))
+        props = doc.core_properties
+        blocks: list[tuple[str, str]] = []  # (style name, text)
+        for item in doc.iter_inner_content():
+            if isinstance(item, Table):
+                rows = [" | ".join(c.text.strip() for c in row.cells) for row in item.rows]
+                blocks.append(("", "\n".join(r for r in rows if r.strip(" |"))))
+            else:
+                blocks.append((item.style.name if item.style is not None else "", item.text))
+        meta = {"author": (props.author or "").strip(), "language": (props.language or "").strip()}
+        created = props.created
+    except Exception as exc:  # not a zip, missing parts, bad XML...
+        raise DocumentLoadError(rel, f"corrupt DOCX: {exc or type(exc).__name__}") from None
+    if created:
+        meta["date"] = created.date().isoformat()
+    events: list[tuple] = []  # same event stream as Markdown: shares heading paths and boilerplate
+    for style, text in blocks:
+        m = _DOCX_HEADING_RE.match(style)
+        if not text.strip():
+            continue
+        if style.lower() in ("title", "titel"):
+            events.append(("h", 0, text.strip()))
+        elif m:
+            events.append(("h", int(m.group(1)), " ".join(text.split())))
+        else:
+            events += [("line", text.strip()), ("line", "")]
+    first = next((e[2] for e in events if e[0] == "h" and e[1] <= 1), "")
+    title = (props.title or "").strip() or first or _title_from_filename(stem)
+    return title, _build_sections(events, title, _Boilerplate(patterns, title)), meta
+
+
+_LOADERS = {"markdown": _load_markdown, "text": _load_text, "html": _load_html, "pdf": _load_pdf, "docx": _load_docx}

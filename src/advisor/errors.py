@@ -1,0 +1,42 @@
+"""A small error tree; the CLI and the API translate these at the edges."""
+
+
+class AdvisorError(Exception):
+    """Base class for errors a caller can act on."""
+
+    user_message = "Er ging iets mis in de adviseur."
+
+
+class ConfigurationError(AdvisorError):
+    """A setting is invalid or a required resource (model, store) is unavailable."""
+
+    user_message = "De adviseur is niet goed geconfigureerd."
+
+
+class DocumentLoadError(AdvisorError):
+    """A single file could not be read; ingest reports it and goes on."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IndexNotReadyError(AdvisorError):
+    """No published index version exists yet (run `advisor ingest`)."""
+
+    user_message = "De adviseur is nog niet klaar: er is nog geen index gebouwd."
+
+
+class IngestLockedError(AdvisorError):
+    """Another ingest is running; ingests are serialised."""
+
+    user_message = "Er loopt al een andere indexering; probeer het straks opnieuw."
+
+
+class InvalidQuestionError(AdvisorError):
+    """The question is empty, too long or otherwise unusable."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message

@@ -1,0 +1,54 @@
+"""Every Dutch text the advisor says to a user, in one place."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+ANSWER_LEAD_IN = "Dit zeggen onze publicaties hierover:"
+ANSWER_LEAD_IN_SINGLE = "Volgens {title}:"
+
+REFUSAL = (
+    "Op deze vraag kan ik in de publicaties van {publisher} geen betrouwbaar antwoord vinden, "
+    "dus ik geef liever geen antwoord dan een onjuist antwoord."
+)
+REFUSAL_LEGAL = (
+    "Ik kan geen juridisch oordeel geven over een specifieke situatie; daarvoor kun je het beste een jurist "
+    "of de betrokken instantie raadplegen."
+)
+REFUSAL_HARMFUL = "Bij deze vraag kan en wil ik niet helpen."
+REFUSAL_SCOPE = "Ik beantwoord alleen vragen op basis van de publicaties van {publisher}."
+COVERS = "Mijn bronnen gaan over: {topics}."
+CONTACT = "Wil je er met iemand over doorpraten? {contact}"
+
+EMPTY_QUESTION = "Stel een vraag, dan zoek ik het antwoord op in onze publicaties."
+QUESTION_TOO_LONG = "Je vraag is te lang ({length} tekens); houd het bij maximaal {limit} tekens."
+QUESTION_INVALID = "Je vraag bevat tekens die ik niet kan verwerken."
+TOO_MANY_TURNS = "Het gesprek is te lang geworden ({turns} beurten, maximaal {limit}); begin een nieuw gesprek."
+NOT_READY = "De adviseur is nog niet klaar: er is nog geen index gebouwd."
+
+
+def format_topics(titles: Sequence[str], limit: int = 5) -> str:
+    """A readable Dutch list of document titles."""
+    quoted = [f"‘{t}’" for t in titles[:limit]]
+    if len(titles) > limit:
+        quoted.append(f"en nog {len(titles) - limit} andere publicaties")
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + " en " + quoted[-1]
+
+
+def refusal(*, publisher: str, contact: str, titles: Sequence[str], reason: str = "no_answer") -> str:
+    """The polite refusal: why, what the sources do cover, and how to reach a person."""
+    if reason == "legal":
+        first = REFUSAL_LEGAL
+    elif reason == "harmful":
+        first = REFUSAL_HARMFUL
+    else:
+        first = REFUSAL.format(publisher=publisher)
+    parts = [first]
+    if reason != "harmful":
+        parts.append(REFUSAL_SCOPE.format(publisher=publisher) if reason == "legal" else "")
+        if titles:
+            parts.append(COVERS.format(topics=format_topics(titles)))
+        parts.append(CONTACT.format(contact=contact))
+    return " ".join(p for p in parts if p)

