@@ -31,7 +31,7 @@ def test_long_section_is_cut_at_sentence_boundaries_within_word_limits():
     for chunk in chunks:
         assert len(chunk.text.split()) <= 200
         assert chunk.text.endswith("einde.")  # sentence-aligned
-    assert " ".join(c.text for c in chunks) == " ".join(_sentences(40).split())
+    assert " ".join(" ".join(c.text.split()) for c in chunks) == " ".join(_sentences(40).split())  # nothing lost
 
 
 def test_token_budget_includes_the_context_header():
@@ -70,3 +70,9 @@ def test_real_blog_chunks_keep_sections_and_fit_minilm():
     assert all("Neem contact op met" not in c.text for c in chunks)
     mandate = [c for c in chunks if c.headings == ("Mandaat om te handelen",)]
     assert any("ruggenspraak" in c.text for c in mandate)
+
+
+def test_paragraph_breaks_survive_inside_a_chunk():
+    doc = _doc(Section("Toegevoegd door A. Auteur op 1 januari 2022\n\nDe eerste zin van de tekst.", ()))
+    [chunk] = split(doc)
+    assert chunk.text == "Toegevoegd door A. Auteur op 1 januari 2022\n\nDe eerste zin van de tekst."

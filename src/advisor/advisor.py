@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from . import prompts
-from .answer import Answerer, ExtractiveAnswerer
+import numpy as np
+
+from .answer import Answerer, ExtractiveAnswerer, chunk_sentences
 from .chunking import split
 from .corpus import load_corpus
 from .embeddings import Embedder, make_embedder
@@ -160,8 +162,12 @@ class Advisor:
             chunks = split(doc, count_tokens=self.embedder.count_tokens, max_tokens=self.embedder.max_tokens)
             if chunks:
                 embeddings = self.embedder.embed_documents([c.indexed_text for c in chunks])
+                per_chunk = [[s for _, s in chunk_sentences(c.text)] for c in chunks]
+                flat = self.embedder.embed_documents([s for sentences in per_chunk for s in sentences])
+                offsets = np.cumsum([0] + [len(x) for x in per_chunk])
                 self.store.add(version, [c.id for c in chunks], embeddings, [c.indexed_text for c in chunks],
-                               [chunk_to_metadata(c, doc.content_hash) for c in chunks])
+                               [chunk_to_metadata(c, doc.content_hash, flat[offsets[i]:offsets[i + 1]])
+                                for i, c in enumerate(chunks)])
             else:
                 report.skipped.append(SkippedFile(doc.path, "no text to index"))
             total += len(chunks)
@@ -214,8 +220,9 @@ class Advisor:
         passages = self.retrieve(query, retriever=retriever)
         t1 = time.perf_counter()
         titles = [d["title"] for d in snapshot.documents()]
-        result = (answerer or self.answerer).answer(question, passages, splitter=snapshot.lexical.splitter,
-                                                    titles=titles, retrieval_query=query)
+        result = (answerer or self.answerer).answer(
+            question, passages, titles=titles, retrieval_query=query, splitter=snapshot.lexical.splitter,
+            spelling=snapshot.spelling, vocabulary=snapshot.vocabulary, sentence_vectors=snapshot.sentence_vectors)
         t2 = time.perf_counter()
         result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
                              "total": round((t2 - started) * 1000, 2)}

@@ -51,8 +51,14 @@ def split(document: Document, *, min_words: int = 60, max_words: int = 200,
     chunks: list[Chunk] = []
     seen: set[str] = set()
 
-    def emit(sentences: list[str], section: Section) -> None:
-        text = " ".join(sentences).strip()
+    def join(pieces: list[tuple[str, bool]]) -> str:
+        # Paragraph breaks survive inside a chunk, so a byline or heading-like line never fuses with the
+        # next sentence when the chunk is split into sentences again.
+        return "".join(("\n\n" if new_paragraph else " ") + text if i else text
+                       for i, (text, new_paragraph) in enumerate(pieces)).strip()
+
+    def emit(pieces: list[tuple[str, bool]], section: Section) -> None:
+        text = join(pieces)
         if not text:
             return
         key = content_hash(f"{document.id}\x1f{' > '.join(section.headings)}\x1f{text}")
@@ -73,19 +79,19 @@ def split(document: Document, *, min_words: int = 60, max_words: int = 200,
         def fits(text: str) -> bool:
             return count(text) <= budget
 
-        current: list[str] = []
+        current: list[tuple[str, bool]] = []
         for paragraph in _paragraph_sentences(section):
             # Prefer a paragraph boundary once the chunk is big enough to stand on its own.
-            if current and _words(" ".join(current)) >= min_words and \
-                    _words(" ".join(current + paragraph)) > max_words:
+            if current and _words(join(current)) >= min_words and \
+                    _words(join(current)) + _words(" ".join(paragraph)) > max_words:
                 emit(current, section)
                 current = []
-            for sentence in paragraph:
-                for piece in _fit(sentence, fits):
-                    candidate = current + [piece]
-                    if current and (_words(" ".join(candidate)) > max_words or not fits(" ".join(candidate))):
+            for i, sentence in enumerate(paragraph):
+                for j, piece in enumerate(_fit(sentence, fits)):
+                    candidate = current + [(piece, i == 0 and j == 0)]
+                    if current and (_words(join(candidate)) > max_words or not fits(join(candidate))):
                         emit(current, section)
-                        candidate = [piece]
+                        candidate = [(piece, True)]
                     current = candidate
         emit(current, section)
     return chunks

@@ -78,6 +78,52 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import time
+    import tomllib
+
+    from tqdm import tqdm
+
+    from .evaluation import check_thresholds, compare_reports, evaluate, resolve_dataset
+    from .report import headline_table, write_reports
+    from .settings import get_settings
+
+    failures: list[str] = []
+    for name in args.dataset or ["corpus", "multi"]:
+        spec = resolve_dataset(name)
+        from .evaluation import load_dataset
+
+        total = 2 * len(load_dataset(spec.path))
+        with tqdm(total=total, desc=f"eval {spec.name}", unit="vraag", file=sys.stderr, disable=args.quiet) as bar:
+            report = evaluate(spec, get_settings(), progress=lambda: bar.update(1))
+        comparison = None
+        if args.compare:
+            old = json.loads(Path(args.compare).read_text(encoding="utf-8"))
+            comparison = compare_reports(old, report) if old.get("dataset") == report["dataset"] else None
+        out = Path(args.out) if args.out else Path("evals/reports") / time.strftime("%Y%m%d-%H%M%S")
+        paths = write_reports(report, out / spec.name if len(args.dataset or [1, 2]) > 1 else out, comparison)
+        print(f"\n{spec.name}: {report['items']} items -> {paths[0].parent}")
+        print(f"  {'metric':22} {'advisor':>9} {'naive':>9}")
+        for label, a, n in headline_table(report):
+            print(f"  {label:22} {a:>9} {n:>9}")
+        if comparison:
+            for key, (was, now) in comparison["deltas"].items():
+                if was is not None and now is not None and abs(now - was) > 1e-9:
+                    print(f"  Δ {key}: {was:.3f} -> {now:.3f} ({now - was:+.3f})")
+            for item in comparison["changed"]:
+                print(f"  changed {item['id']}: answered {item['before']} -> {item['after']}, "
+                      f"facts {item['facts_before']} -> {item['facts_after']}")
+        if args.gate:
+            thresholds = tomllib.loads(Path(args.thresholds).read_text(encoding="utf-8"))
+            failures += check_thresholds(report, thresholds)
+    if failures:
+        print("\nQuality gate FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+        return 3
+    if args.gate:
+        print("\nQuality gate passed.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="advisor", description="Dutch advisor over your own publications.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="default ADVISOR_PORT or 8000")
     p.add_argument("--workers", type=int, default=1, help="worker processes (use a Chroma server for >1)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="answer-quality evaluation, advisor and a naive baseline side by side")
+    p.add_argument("--dataset", action="append", help="name in evals/config.toml or a JSONL path (repeatable; "
+                   "default: corpus and multi)")
+    p.add_argument("--compare", help="an earlier report.json: print metric deltas and changed items")
+    p.add_argument("--out", help="output folder (default evals/reports/<timestamp>/)")
+    p.add_argument("--gate", action="store_true", help="fail (exit 3) when a metric misses evals/thresholds.toml")
+    p.add_argument("--thresholds", default="evals/thresholds.toml")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="measure ingest throughput, query latency and memory against a naive baseline")
     p.add_argument("--corpus", help="folder to ingest (default: the corpus folder)")

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .decision import SpellingIndex
 from .text import CompoundSplitter, analyze, tokenize
 
 
@@ -19,6 +20,8 @@ class LexicalIndex:
         self.ids = list(ids)
         self.stemmer = stemmer
         vocabulary = {tok for text in texts for tok in tokenize(text)}
+        self.vocabulary = vocabulary
+        self.spelling = SpellingIndex(vocabulary)
         # The splitter knows the corpus words, so a query compound ("samenwerkingsverband") and a corpus
         # word ("samenwerking"), or the other way round, meet on a shared part.
         self.splitter = CompoundSplitter(vocabulary) if compounds else None
@@ -32,7 +35,9 @@ class LexicalIndex:
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) with a positive score."""
-        terms = self.analyze(query)
+        # Typos ("wijkagnet") are corrected to a corpus word one edit away before analysis.
+        tokens = tokenize(query)
+        terms = self.analyze(" ".join(self.spelling.correct(t) or t for t in tokens))
         if not terms or not self.ids:
             return []
         scores = np.asarray(self._bm25.get_scores(terms))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from .decision import SpellingIndex
 from .embeddings import Embedder
 from .lexical import LexicalIndex
 from .settings import RetrievalSettings
@@ -14,12 +18,29 @@ from .text import tokenize
 from .types import Chunk, Passage
 
 
-def chunk_to_metadata(chunk: Chunk, doc_hash: str) -> dict[str, Any]:
-    """Flat Chroma metadata for a chunk; the full chunk travels as JSON so nothing is lost."""
+def chunk_to_metadata(chunk: Chunk, doc_hash: str, sentence_vectors: np.ndarray | None = None) -> dict[str, Any]:
+    """Flat Chroma metadata for a chunk; the full chunk travels as JSON so nothing is lost.
+
+    The chunk's sentence embeddings ride along (float16, base64) so answer composition needs no embedding
+    calls per sentence at question time, and copying a chunk to a new version copies them too.
+    """
     payload = {"text": chunk.text, "headings": list(chunk.headings), "index": chunk.index,
                "metadata": chunk.metadata, "page": chunk.page}
-    return {"document_id": chunk.document_id, "doc_hash": doc_hash, "title": str(chunk.metadata.get("title", "")),
+    meta = {"document_id": chunk.document_id, "doc_hash": doc_hash, "title": str(chunk.metadata.get("title", "")),
             "payload": json.dumps(payload, ensure_ascii=False)}
+    if sentence_vectors is not None and len(sentence_vectors):
+        matrix = np.asarray(sentence_vectors, dtype=np.float16)
+        meta["sentence_vectors"] = base64.b64encode(matrix.tobytes()).decode("ascii")
+        meta["sentence_shape"] = f"{matrix.shape[0]}x{matrix.shape[1]}"
+    return meta
+
+
+def sentence_vectors_from_metadata(metadata: dict[str, Any]) -> np.ndarray | None:
+    if not metadata.get("sentence_vectors"):
+        return None
+    rows, dim = (int(x) for x in str(metadata["sentence_shape"]).split("x"))
+    raw = np.frombuffer(base64.b64decode(metadata["sentence_vectors"]), dtype=np.float16)
+    return raw.reshape(rows, dim).astype(np.float32)
 
 
 def chunk_from_record(chunk_id: str, metadata: dict[str, Any]) -> Chunk:
@@ -37,6 +58,15 @@ class IndexSnapshot:
     chunks: dict[str, Chunk]
     lexical: LexicalIndex
     doc_hashes: dict[str, str] = field(default_factory=dict)
+    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return self.lexical.vocabulary
+
+    @property
+    def spelling(self) -> SpellingIndex:
+        return self.lexical.spelling
 
     @classmethod
     def load(cls, store: VectorStore, version: str, settings: RetrievalSettings) -> "IndexSnapshot":
@@ -46,7 +76,9 @@ class IndexSnapshot:
         lexical = LexicalIndex([c.id for c in ordered], [c.indexed_text for c in ordered],
                                stemmer=settings.stemmer, compounds=settings.compounds)
         hashes = {meta["document_id"]: meta["doc_hash"] for meta in records.metadatas}
-        return cls(version=version, chunks=chunks, lexical=lexical, doc_hashes=hashes)
+        vectors = {cid: v for cid, meta in zip(records.ids, records.metadatas)
+                   if (v := sentence_vectors_from_metadata(meta)) is not None}
+        return cls(version=version, chunks=chunks, lexical=lexical, doc_hashes=hashes, sentence_vectors=vectors)
 
     def documents(self) -> list[dict[str, Any]]:
         """One entry per document: id, title, url, date, author, kind."""

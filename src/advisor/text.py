@@ -10,15 +10,15 @@ from typing import Callable, Iterable
 # --- sentences ---------------------------------------------------------------------------------------------
 
 # Lowercased, without the final period. Dotted letter runs (d.w.z, o.a, i.p.v, J.P) are also caught by
-# _INITIALS, but listing them documents what is meant to survive.
+# _INITIALS, but listing them documents what is meant to survive. When one really ends a sentence ("enz. De")
+# two sentences stay merged, which still quotes verbatim; a wrong split would cut a citation in half.
 ABBREVIATIONS = frozenset("""
     bijv bv o.a dhr mevr mw mln mld mrd art nr nrs blz ca d.w.z e.d enz etc i.p.v m.b.t t.a.v t.o.v c.q incl excl
     max min mr dr drs ir ing prof jl zgn resp vs e.a tel p pag o.b.v z.s.m i.v.m n.a.v t.b.v m.u.v o.l.v t.z.t a.s
-    evt vgl zie ong gem afd hfdst par lid sr jr st fa bijl vnl red ed vol o.m m.i m.n jan feb mrt apr jun jul aug
-    sep sept okt nov dec
+    evt vgl ong gem afd hfdst par sr jr st fa bijl vnl o.m m.i m.n
 """.split())
-# These end lists, so before a capital they almost always close the sentence too.
-_SENTENCE_FINAL_ABBREVIATIONS = frozenset({"enz", "etc", "e.d"})
+# Month abbreviations only hold before a day or year ("1 jan. 2022"); "met Jan. Hij" is a name ending a sentence.
+_MONTHS = frozenset("jan feb mrt apr jun jul aug sep sept okt nov dec".split())
 _INITIALS = re.compile(r"^(?:[^\W\d_]\.)*[^\W\d_]$")  # "J", "J.P", "d.w.z"
 _ENUMERATION = re.compile(r"^\(?\d+(?:\.\d+)*\)?$")  # "1", "2.3": a list or heading number at line start
 _OPENERS = "\"'“‘„«([{"
@@ -38,7 +38,7 @@ def _is_boundary(line: str, m: re.Match[str]) -> bool:
     word = chunk.lstrip(_OPENERS).lower()
     if not word:
         return True
-    if word in _SENTENCE_FINAL_ABBREVIATIONS:
+    if word in _MONTHS:
         return not nxt.isdigit()
     if word in ABBREVIATIONS or _INITIALS.match(word):
         return False
@@ -109,10 +109,9 @@ _SNOWBALL_DUTCH = """
 _EXTRA = """
     alle allemaal alleen bent bijna binnen boven da daarbij daardoor daarin daarmee daarna daarom daarop daarvan
     dezelfde dezen des den deed dien doet echter elk elke erg even gij gaan gaat hadden hen hierbij hierin hiervan
-    hoewel hoeveel iedereen ieder iedere jij jou jouw jullie kunt konden mag mogen moeten mijne net noch nogal om
-    omtrent onze ook opdat per sinds tenzij terwijl tussen vanaf via waar waarbij waardoor waarin waarmee waarom
-    waarop waarvan wanneer we wel welk welke werden wiens wij zal zelfs zoals zodat zodra zonder zou zouden zullen
-    z'n m'n d'r 's 't
+    hoewel hoeveel iedereen ieder iedere jij jou jouw jullie kunt konden mag mogen moeten mijne net noch nogal
+    omtrent onze opdat per sinds tenzij terwijl tussen vanaf via waar waarbij waardoor waarin waarmee waarom
+    waarop waarvan wanneer we wel welk welke werden wiens wij zelfs zoals zodat zodra zouden zullen z'n m'n d'r
 """
 # "andere", "ander" and "overige" change what a question asks for ("andere gemeenten" is not "gemeenten"),
 # so they are kept as content words even though Snowball lists "andere".
@@ -174,24 +173,36 @@ def stem(token: str, algorithm: str | None = None) -> str:
 
 # --- compounds ---------------------------------------------------------------------------------------------
 
-# Derivational and inflectional endings that are not compound heads even when they are also words
-# (heid "heath", lijk "corpse", ster "star", baar "wave"): betrokken+heid, gemeente+lijk are not compounds.
+# Derivational endings and suffix-like words that are not compound heads even when they are also words
+# (heid "heath", lijk "corpse", rijk "realm", ster "star"): betrokken+heid, gemeente+lijk, belang+rijk.
 _SUFFIXES = frozenset("""
     heid heden schap schappen lijk lijke lijker lijkheid baar bare baarheid zaam zame zaamheid loos loze achtig
     achtige isch ische ing ingen atie aties isatie isaties iteit iteiten teit teiten isme ende enden ender erij
     erijen ster sters tje tjes ling lingen nis nissen eren elijk elijke elijkheid igheid igheden ders aars eurs
-    ties tie matig matige waardig waardige wijs wijze
+    ties tie matig matige waardig waardige wijs wijze rijk rijke zakelijk zakelijke schappelijk schappelijke end
+    naal nale neel nele tief tieve sief sieve
 """.split())
+# A head that is a bare ending on a stub ("telijk", "kenheid", "ring") is no word; "deling" is (minimum stub 3).
+_DERIVATIONS = {"heid": 4, "heden": 4, "lijk": 4, "lijke": 4, "ing": 3, "ingen": 3}
 # Separable particles and verb prefixes make derivations, not compounds: onder+steunen, ver+band, uit+voering,
-# samen+werking, be+trokken. Splitting them would match "steunen" for "ondersteunen" and "band" for "verband".
+# samen+werking, mede+werker. Splitting them would match "steunen" for "ondersteunen", "band" for "verband".
+# ("ondersteunen" is technically onder+steunen, but the parts mean something else, so it stays whole.)
 _PREFIXES = frozenset("""
     aan af bij door in mee na om onder op over samen tegen terug toe uit voor weg achter neer ver be ge ont her er
-    mis te vast los
+    mis te vast los bijeen mede voort tegemoet
 """.split())
 # Spellings that need a hyphen at a compound boundary (zee-egel); a solid word with one of them there is no compound.
 _VOWEL_CLASHES = frozenset("aa ae ai au ee ei eu ie ii oe oi oo ou ui uu".split())
 _LINKS = ("en", "s", "e", "n")  # linking morphemes, longest first: boek+en+kast, samenwerking+s+verband
 _VOWELS = set("aeiouy")
+# A modifier the corpus does not know is only trusted with a long known head: short heads (ring, raken, eden)
+# are what remains after cutting ordinary words at random (rege+ring, afsp+raken, mogelijkh+eden).
+_UNKNOWN_MODIFIER_MIN = 4
+_UNKNOWN_MODIFIER_MIN_HEAD = 6
+_ONSET = re.compile(r"(?:schr|sch|s[pt]r|spl|[bcdfgkptvw][lr]|[dkt]w|kn|ch|th|zw|s[cjklmnptw]|[^aeiouy])[aeiouy]")
+_S_LINK = re.compile(r"s[^aeiouy]")
+# Endings no Dutch word has (samenw, verw, mogelijkh, betrokk): a modifier ending so is a cut through a word.
+_NOT_WORD_FINAL = re.compile(r"(?:[vzq]|(?<![aeiou])w|(?<![cs])h|(?<!i)j|([^aeiou])\1)$")
 
 
 class CompoundSplitter:
@@ -218,8 +229,26 @@ class CompoundSplitter:
             self._cache[token] = self._split(token)
         return list(self._cache[token])
 
+    def _inflection_base(self, token: str) -> str | None:
+        """A known word that token is a plain inflection of (gemeenten -> gemeente, mandaten -> mandaat)."""
+        bases: list[str] = []
+        if token.endswith("en"):
+            root = token[:-2]
+            bases += [root, root[:-1] + {"z": "s", "v": "f"}.get(root[-1:], root[-1:])]
+            if len(root) > 2 and root[-1] == root[-2] and root[-1] not in _VOWELS:
+                bases.append(root[:-1])  # bellen -> bel
+            if len(root) > 2 and root[-2] in _VOWELS and root[-3] not in _VOWELS:
+                bases.append(root[:-1] + root[-2:])  # mandat -> mandaat
+        if token.endswith(("s", "e", "n")):
+            bases.append(token[:-1])
+        return next((b for b in bases if b != token and b in self.vocabulary), None)
+
     def _modifier(self, raw: str) -> str:
-        """The modifier with its linking morpheme removed when that leaves a known word."""
+        """The modifier without a linking s when that is known, else as written when known, else unlinked."""
+        if raw.endswith("s") and raw[:-1] in self.vocabulary:
+            return raw[:-1]
+        if raw in self.vocabulary:
+            return raw
         for link in _LINKS:
             core = raw[: -len(link)]
             if raw.endswith(link) and len(core) >= self.min_modifier and core in self.vocabulary:
@@ -229,36 +258,52 @@ class CompoundSplitter:
     def _split(self, token: str) -> list[str]:
         if not token.isalpha() or len(token) < self.min_modifier + self.min_head:
             return []
+        # An inflected form is split like its base, so "gemeenten" is never gemeen+ten, nor "mandaten" man+daten.
+        base = self._inflection_base(token)
+        if base is not None:
+            parts = self.split(base)
+            # Re-attach the inflection to the head: moederorganisaties -> moeder + organisaties.
+            return [parts[0], token[len(base) - len(parts[1]):]] if parts else []
         best: tuple[int, int, list[str]] | None = None
         for i in range(self.min_modifier, len(token) - min(self.min_head, self.min_rest) + 1):
             raw, head = token[:i], token[i:]
             modifier = self._modifier(raw)
             if not self._plausible(raw, modifier, head):
                 continue
-            head_known = len(head) >= self.min_head and head in self.vocabulary
+            # A head also counts as known when it inflects a known word of head size (organisaties).
+            head_base = head if head in self.vocabulary else self._inflection_base(head)
+            head_known = head_base is not None and min(len(head), len(head_base)) >= self.min_head
             modifier_known = modifier in self.vocabulary
-            if head_known:
+            if head_known and modifier_known:
                 ok = len(modifier) >= self.min_modifier
+            elif head_known:
+                # A doubled consonant at an unverified boundary is spelling, not a seam (betrok+kenheid).
+                ok = (len(modifier) >= _UNKNOWN_MODIFIER_MIN and len(head) >= _UNKNOWN_MODIFIER_MIN_HEAD
+                      and raw[-1] != head[0] and not _NOT_WORD_FINAL.search(modifier)
+                      and raw[-1] + head[0] not in _VOWEL_CLASHES)
             else:
-                # An unverified head must look like a word of its own: long enough and not starting with a
-                # vowel, because vowel-initial remainders are mostly suffixes (organ+isatie, verantwoord+elijk).
-                ok = (modifier_known and len(modifier) >= self.min_known_modifier
-                      and len(head) >= self.min_rest and head[0] not in _VOWELS)
+                # An unverified head must look like a word of its own: long enough, and starting with a consonant
+                # cluster that can begin a Dutch word, because vowel-initial remainders are mostly suffixes
+                # (organ+isatie, verantwoord+elijk) and "tm..." is a cut through a word (uitvaar+tmissen).
+                # "sw..." after a known modifier is its linking s (fabriek+swetten is fabrieks+wetten).
+                ok = (modifier_known and len(modifier) >= self.min_known_modifier and len(head) >= self.min_rest
+                      and _ONSET.match(head) is not None and not (raw == modifier and _S_LINK.match(head)))
             if not ok:
                 continue
             score = (len(modifier) if modifier_known else 0) + (len(head) if head_known else 0)
-            if best is None or (score, len(head)) > best[:2]:
-                best = (score, len(head), [modifier, head])
+            # On a tie the linking morpheme goes to the modifier: samenwerking(s)+verband, not +sverband.
+            if best is None or (score, -len(head)) > best[:2]:
+                best = (score, -len(head), [modifier, head])
         return best[2] if best else []
 
     @staticmethod
     def _plausible(raw: str, modifier: str, head: str) -> bool:
-        """Reject splits into a prefix, a suffix, or across a spelling that would need a hyphen."""
+        """Reject splits into a prefix, a suffix, or a head that is a bare derivation ending."""
         if modifier in _PREFIXES or raw in _PREFIXES or head in _SUFFIXES:
             return False
         if raw[-1] == head[0] and head[1:] in _SUFFIXES:  # verschil+lende, maatschap+pelijk
             return False
-        if raw[-1] + head[0] in _VOWEL_CLASHES:
+        if any(head.endswith(d) and len(head) - len(d) < n for d, n in _DERIVATIONS.items()):
             return False
         return bool(_VOWELS & set(modifier)) and bool(_VOWELS & set(head))
 
@@ -297,7 +342,7 @@ def content_terms(text: str, splitter: CompoundSplitter | None = None, *,
 
 # Matched on normalised words; the earliest cue wins, and at the same position the longest.
 _QUESTION_CUES: list[tuple[str, str]] = [
-    (r"waarom|hoezo|wat (?:is|zijn|was|waren) de redenen?|om welke redenen?|met welk doel|"
+    (r"waarom|hoezo|wat (?:is|zijn|was|waren) de reden(?:en)?|om welke reden(?:en)?|met welk doel|"
      r"waarvoor (?:dient|dienen|is|zijn|wordt|worden)|wat is het doel", "why"),
     (r"hoe lang|hoelang|wanneer|sinds wanneer|vanaf wanneer|tot wanneer|(?:op |in |per )?welke datum|"
      r"(?:in |vanaf |sinds )?welk jaar|welke periode|hoe laat", "when"),
@@ -321,7 +366,9 @@ _INDIRECT = re.compile(r"^(?:kan|kun|kunt|wil|wilt|mag) (?:je|jij|u|jullie) (?:m
 
 def detect_question_type(question: str) -> str:
     """One of why, how, who, when, what, yesno, other."""
-    words = re.findall(r"[^\W_]+", normalize(question))
+    # Context first, question last ("Wij willen X. Is dat houdbaar?"): the last sentence with a "?" decides.
+    sentence = normalize(([s for s in split_sentences(question) if "?" in s] or [question])[-1])
+    words = re.findall(r"[^\W_]+", sentence)
     text = " ".join(words)
     hits = [(m.start(), -len(m.group()), kind) for pattern, kind in _CUE_RE for m in pattern.finditer(text)]
     verb_first = bool(words) and words[0] in _YESNO_VERBS and not _INDIRECT.match(text)
@@ -329,4 +376,6 @@ def detect_question_type(question: str) -> str:
         hits = [h for h in hits if h[2] not in _WEAK_CUES]
     if hits:
         return min(hits)[2]
-    return "yesno" if verb_first else "other"
+    # "..., is dat een probleem?": a yes/no question in the last clause.
+    last_clause = re.findall(r"[^\W_]+", re.split(r"[,;:]", sentence)[-1])
+    return "yesno" if verb_first or (last_clause and last_clause[0] in _YESNO_VERBS) else "other"

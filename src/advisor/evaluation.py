@@ -1,0 +1,382 @@
+"""Evaluation: datasets, metrics (no LLM judge needed) and the runner behind `advisor eval`."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, Sequence
+
+from pydantic import BaseModel, Field
+
+from .text import normalize, split_sentences, stem, tokenize
+from .types import Answer, Document, Turn
+
+Kind = Literal["direct", "paraphrase", "informal", "followup", "refuse_unrelated", "refuse_not_in_sources",
+               "refuse_legal", "refuse_crime", "refuse_injection"]
+HEADLINE = ("recall_at_5", "mrr", "ndcg_at_10", "fact_recall", "groundedness", "citation_validity",
+            "refusal_accuracy", "false_refusal_rate")
+
+
+class EvalItem(BaseModel):
+    """One golden question, written from the documents before looking at system output."""
+
+    id: str
+    question: str
+    turns: list[Turn] = Field(default_factory=list)
+    kind: Kind
+    answerable: bool
+    facts: list[list[str]] = Field(default_factory=list)
+    documents: list[str] = Field(default_factory=list)
+    quotes: list[str] = Field(default_factory=list)
+    section: str | None = None
+
+
+def load_dataset(path: Path) -> list[EvalItem]:
+    """Parse a JSONL dataset; raises ValueError naming the line of a malformed item."""
+    items = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(EvalItem.model_validate_json(line))
+        except Exception as exc:  # noqa: BLE001 - re-raised with the line number
+            raise ValueError(f"{path}:{n}: {exc}") from exc
+    ids = [i.id for i in items]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"{path}: duplicate ids")
+    return items
+
+
+def validate_dataset(items: Sequence[EvalItem], documents: Sequence[Document]) -> list[str]:
+    """Problems with the items: unknown documents, quotes that are not verbatim, inconsistent kinds."""
+    texts = {d.id: d.text for d in documents}
+    problems = []
+    for item in items:
+        if item.answerable != (not item.kind.startswith("refuse")):
+            problems.append(f"{item.id}: kind {item.kind} does not match answerable={item.answerable}")
+        if item.answerable and not (item.facts and item.documents and item.quotes):
+            problems.append(f"{item.id}: answerable items need facts, documents and quotes")
+        for doc in item.documents:
+            if doc not in texts:
+                problems.append(f"{item.id}: unknown document {doc}")
+        for quote in item.quotes:
+            if not any(quote in texts.get(doc, "") for doc in item.documents):
+                problems.append(f"{item.id}: quote not verbatim in {item.documents}: {quote[:60]}")
+    return problems
+
+
+# -- matching ------------------------------------------------------------------------------
+def _stems(text: str) -> list[str]:
+    return [stem(t) for t in tokenize(text)]
+
+
+def fact_found(alternatives: Sequence[str], text: str) -> bool:
+    """A fact is found when one alternative's stemmed words occur in order in the text (Dutch-aware)."""
+    haystack = " " + " ".join(_stems(text)) + " "
+    return any(" " + " ".join(_stems(alt)) + " " in haystack for alt in alternatives if alt.strip())
+
+
+def _quote_in(quote: str, chunk_text: str, min_run: int = 8) -> bool:
+    """The chunk holds the quote, or (quotes may straddle chunks) a run of `min_run` of its words."""
+    q, c = normalize(quote), normalize(chunk_text)
+    if q in c:
+        return True
+    words = q.split()
+    return any(" ".join(words[i:i + min_run]) in c for i in range(0, max(1, len(words) - min_run + 1)))
+
+
+def relevant_ids(item: EvalItem, chunks: Sequence[tuple[str, str, str]]) -> set[str]:
+    """Ids of chunks (id, document_id, text) that contain one of the item's supporting quotes."""
+    return {cid for cid, doc, text in chunks
+            if doc in item.documents and any(_quote_in(q, text) for q in item.quotes)}
+
+
+def groundedness(answer: Answer, chunk_texts: dict[str, str]) -> float:
+    """Share of answer sentences (lead-in excluded) found verbatim in a passage the answer cites."""
+    cited = [chunk_texts.get(c.chunk_id, "") for c in answer.citations]
+    body = answer.answer.split("\n\n", 1)[-1]
+    sentences = [re.sub(r"\s*\[\d+\]\s*$", "", s).strip() for s in split_sentences(re.sub(r"\s*\[\d+\]", "\n", body))]
+    sentences = [s for s in sentences if s]
+    if not sentences:
+        return 0.0
+    return sum(1 for s in sentences if any(s in text for text in cited)) / len(sentences)
+
+
+def citation_validity(answer: Answer, chunk_texts: dict[str, str]) -> float:
+    """Share of citations whose chunk exists and whose quote occurs verbatim in it."""
+    if not answer.citations:
+        return 1.0 if not answer.answered else 0.0
+    return sum(1 for c in answer.citations if c.quote and c.quote in chunk_texts.get(c.chunk_id, ""))\
+        / len(answer.citations)
+
+
+# -- running -------------------------------------------------------------------------------
+@dataclass
+class ItemResult:
+    id: str
+    kind: str
+    question: str
+    answerable: bool
+    answered: bool
+    answer: str
+    ranking: list[str]
+    relevant: list[str]
+    facts_found: list[bool]
+    groundedness: float | None
+    citation_validity: float | None
+    latency_ms: float
+    confidence: float | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    top_score: float | None = None
+
+    @property
+    def correct(self) -> bool:
+        """The decision was right: answered when answerable, refused when not."""
+        return self.answered == self.answerable
+
+
+def run_advisor(advisor, items: Sequence[EvalItem], *, progress: Callable[[], None] | None = None
+                ) -> list[ItemResult]:
+    from .advisor import resolve_follow_up
+
+    snapshot = advisor.snapshot()
+    chunk_rows = [(c.id, c.document_id, c.text) for c in snapshot.chunks.values()]
+    texts = {c.id: c.text for c in snapshot.chunks.values()}
+    results = []
+    for item in items:
+        started = time.perf_counter()
+        answer = advisor.ask(item.question, turns=item.turns)
+        latency = (time.perf_counter() - started) * 1000
+        passages = advisor.retrieve(resolve_follow_up(item.question, item.turns), top_n=10)
+        results.append(ItemResult(
+            id=item.id, kind=item.kind, question=item.question, answerable=item.answerable, answered=answer.answered,
+            answer=answer.answer, ranking=[p.chunk.id for p in passages],
+            relevant=sorted(relevant_ids(item, chunk_rows)),
+            facts_found=[answer.answered and fact_found(f, answer.answer) for f in item.facts],
+            groundedness=groundedness(answer, texts) if answer.answered else None,
+            citation_validity=citation_validity(answer, texts) if answer.answered else None,
+            latency_ms=latency, confidence=answer.confidence,
+            sources=[{"n": c.n, "title": c.title, "quote": c.quote} for c in answer.citations],
+            top_score=max((p.dense_score or 0.0 for p in passages), default=0.0)))
+        if progress:
+            progress()
+    return results
+
+
+def run_naive(naive, items: Sequence[EvalItem], *, progress: Callable[[], None] | None = None) -> list[ItemResult]:
+    chunk_rows = [(c.id, c.document_id, c.text) for c in naive.chunks]
+    results = []
+    for item in items:
+        started = time.perf_counter()
+        answer = naive.ask(item.question)
+        latency = (time.perf_counter() - started) * 1000
+        hits = naive.search(item.question, 10)
+        results.append(ItemResult(
+            id=item.id, kind=item.kind, question=item.question, answerable=item.answerable, answered=answer.answered,
+            answer=answer.answer, ranking=[c.id for c, _ in hits], relevant=sorted(relevant_ids(item, chunk_rows)),
+            facts_found=[fact_found(f, answer.answer) for f in item.facts], groundedness=1.0,
+            citation_validity=None, latency_ms=latency,
+            sources=[{"n": i + 1, "title": c.document_id, "quote": c.text[:300]} for i, c in enumerate(answer.chunks)],
+            top_score=hits[0][1] if hits else None))
+        if progress:
+            progress()
+    return results
+
+
+def _ir_metrics(results: Sequence[ItemResult]) -> dict[str, float]:
+    import ir_measures
+    from ir_measures import RR, R, nDCG
+
+    judged = [r for r in results if r.answerable and r.relevant]
+    if not judged:
+        return {"recall_at_5": 0.0, "mrr": 0.0, "ndcg_at_10": 0.0}
+    qrels = [ir_measures.Qrel(r.id, cid, 1) for r in judged for cid in r.relevant]
+    run = [ir_measures.ScoredDoc(r.id, cid, float(len(r.ranking) - i)) for r in judged
+           for i, cid in enumerate(r.ranking)]
+    agg = ir_measures.calc_aggregate([R @ 5, RR, nDCG @ 10], qrels, run)
+    return {"recall_at_5": agg[R @ 5], "mrr": agg[RR], "ndcg_at_10": agg[nDCG @ 10]}
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else None
+
+
+def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
+    """Headline metrics plus a breakdown per question kind."""
+    answerable = [r for r in results if r.answerable]
+    refuse = [r for r in results if not r.answerable]
+    answered = [r for r in results if r.answered]
+    facts = [f for r in answerable for f in r.facts_found]
+    summary: dict[str, Any] = {
+        **_ir_metrics(results),
+        "fact_recall": _mean([1.0 if f else 0.0 for f in facts]) or 0.0,
+        "groundedness": _mean([r.groundedness for r in answered if r.groundedness is not None]),
+        "citation_validity": _mean([r.citation_validity for r in answered if r.citation_validity is not None]),
+        "refusal_accuracy": _mean([0.0 if r.answered else 1.0 for r in refuse]),
+        "false_refusal_rate": _mean([0.0 if r.answered else 1.0 for r in answerable]),
+        "decision_accuracy": _mean([1.0 if r.correct else 0.0 for r in results]),
+        "latency_p50_ms": _percentile([r.latency_ms for r in results], 50),
+        "latency_p95_ms": _percentile([r.latency_ms for r in results], 95),
+        "items": len(results),
+    }
+    kinds: dict[str, dict[str, Any]] = {}
+    for kind in sorted({r.kind for r in results}):
+        rows = [r for r in results if r.kind == kind]
+        kind_facts = [f for r in rows for f in r.facts_found]
+        kinds[kind] = {"items": len(rows), "decision_accuracy": _mean([1.0 if r.correct else 0.0 for r in rows]),
+                       "fact_recall": _mean([1.0 if f else 0.0 for f in kind_facts])}
+    summary["by_kind"] = kinds
+    return summary
+
+
+def results_as_dicts(results: Sequence[ItemResult]) -> list[dict[str, Any]]:
+    return [{**asdict(r), "correct": r.correct} for r in results]
+
+
+def ragas_rows(items: Sequence[EvalItem], results: Sequence[ItemResult], chunk_texts: dict[str, str]
+               ) -> list[dict[str, Any]]:
+    """RAGAS-compatible rows (question, answer, contexts, ground_truth) for an external LLM judge."""
+    by_id = {i.id: i for i in items}
+    rows = []
+    for r in results:
+        item = by_id[r.id]
+        rows.append({"question": item.question, "answer": r.answer,
+                     "contexts": [chunk_texts[c] for c in r.ranking[:5] if c in chunk_texts],
+                     "ground_truth": " ".join(item.quotes) if item.answerable else "(weigeren)",
+                     "id": item.id, "kind": item.kind})
+    return rows
+
+
+def dump_jsonl(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+# -- the run behind `advisor eval` ----------------------------------------------------------
+@dataclass
+class DatasetSpec:
+    name: str
+    path: Path
+    corpus: Path
+
+
+def dataset_specs(config: Path = Path("evals/config.toml")) -> dict[str, DatasetSpec]:
+    """Named datasets and the corpus each is written from (evals/config.toml)."""
+    import tomllib
+
+    data = tomllib.loads(config.read_text(encoding="utf-8")) if config.is_file() else {}
+    return {name: DatasetSpec(name, Path(spec["path"]), Path(spec["corpus"]))
+            for name, spec in data.get("datasets", {}).items()}
+
+
+def resolve_dataset(name_or_path: str, config: Path = Path("evals/config.toml")) -> DatasetSpec:
+    specs = dataset_specs(config)
+    if name_or_path in specs:
+        return specs[name_or_path]
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise ValueError(f"unknown dataset {name_or_path!r}: not in {config} ({', '.join(specs)}) and not a file")
+    return DatasetSpec(path.stem, path, Path("corpus"))
+
+
+def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[], None] | None = None
+             ) -> dict[str, Any]:
+    """Ingest the dataset's corpus into a throw-away index; run advisor and the naive baseline on every item."""
+    import tempfile
+
+    from .advisor import Advisor
+    from .baseline import NaivePipeline
+    from .corpus import load_corpus
+
+    items = load_dataset(spec.path)
+    documents, _ = load_corpus(spec.corpus)
+    problems = validate_dataset(items, documents)
+    if problems:
+        raise ValueError("invalid dataset:\n  " + "\n  ".join(problems))
+    with tempfile.TemporaryDirectory(prefix="advisor-eval-") as tmp:
+        run_settings = settings.model_copy(update={"data_dir": Path(tmp), "corpus_dir": spec.corpus,
+                                                   "chroma_url": None, "refresh_seconds": 0})
+        advisor = Advisor(run_settings, embedder=embedder)
+        advisor.ingest(spec.corpus)
+        advisor_results = run_advisor(advisor, items, progress=progress)
+        naive = NaivePipeline(advisor.embedder, documents)
+        naive_results = run_naive(naive, items, progress=progress)
+        chunk_texts = {c.id: c.text for c in advisor.snapshot().chunks.values()}
+    return {
+        "dataset": spec.name, "dataset_path": str(spec.path), "corpus": str(spec.corpus), "items": len(items),
+        "embedder": advisor.embedder.name,
+        "settings": {"retrieval": run_settings.retrieval.model_dump(), "answer": run_settings.answer.model_dump()},
+        "advisor": {"summary": summarize(advisor_results), "results": results_as_dicts(advisor_results)},
+        "naive": {"summary": summarize(naive_results), "results": results_as_dicts(naive_results)},
+        "ragas": ragas_rows(items, advisor_results, chunk_texts),
+    }
+
+
+def check_thresholds(report: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
+    """Failures of the quality gate: `min_*` / `max_*` keys against advisor's headline metrics."""
+    summary = report["advisor"]["summary"]
+    failures = []
+    for key, bound in thresholds.get(report["dataset"], {}).items():
+        kind, metric = key.split("_", 1)
+        value = summary.get(metric)
+        if value is None or (kind == "min" and value < bound) or (kind == "max" and value > bound):
+            failures.append(f"{report['dataset']}: {metric} = {value} ({kind} {bound})")
+    return failures
+
+
+def compare_reports(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Metric deltas and the items whose outcome (answered or not, facts found) changed."""
+    a, b = old["advisor"]["summary"], new["advisor"]["summary"]
+    deltas = {k: (a.get(k), b.get(k)) for k in HEADLINE + ("decision_accuracy", "latency_p50_ms")
+              if isinstance(b.get(k), (int, float))}
+    before = {r["id"]: r for r in old["advisor"]["results"]}
+    changed = []
+    for r in new["advisor"]["results"]:
+        o = before.get(r["id"])
+        if o and (o["answered"] != r["answered"] or o["facts_found"] != r["facts_found"]):
+            changed.append({"id": r["id"], "question": r["question"], "before": o["answered"], "after": r["answered"],
+                            "facts_before": o["facts_found"], "facts_after": r["facts_found"]})
+    return {"deltas": deltas, "changed": changed}
+
+
+def decision_features(advisor, items: Sequence[EvalItem]) -> list[dict[str, Any]]:
+    """Per item: the similarity and coverage the decision sees, and whether a threshold-free rule refused it."""
+    from .advisor import resolve_follow_up
+
+    snapshot = advisor.snapshot()
+    rows = []
+    for item in items:
+        query = resolve_follow_up(item.question, item.turns)
+        passages = advisor.retrieve(query)
+        decision, _ = advisor.answerer.assess(
+            item.question, passages, splitter=snapshot.lexical.splitter, spelling=snapshot.spelling,
+            vocabulary=snapshot.vocabulary, sentence_vectors=snapshot.sentence_vectors, retrieval_query=query)
+        rows.append({"id": item.id, "answerable": item.answerable, "max_dense": decision.max_dense,
+                     "coverage": decision.coverage,
+                     "blocked": decision.reason in ("harmful", "legal", "unknown_name", "wrong_type", "no_passages")})
+    return rows
+
+
+def calibration_grid(features: Sequence[dict[str, Any]], dense_values: Sequence[float],
+                     coverage_values: Sequence[float]) -> list[dict[str, float]]:
+    """Decision accuracy, refusal accuracy and false-refusal rate for each pair of thresholds."""
+    grid = []
+    for d in dense_values:
+        for c in coverage_values:
+            answered = [not f["blocked"] and f["max_dense"] >= d and f["coverage"] >= c for f in features]
+            pos = [a for a, f in zip(answered, features) if f["answerable"]]
+            neg = [a for a, f in zip(answered, features) if not f["answerable"]]
+            grid.append({"min_dense": d, "min_coverage": c,
+                         "decision_accuracy": sum(a == f["answerable"] for a, f in zip(answered, features))
+                         / len(features),
+                         "refusal_accuracy": (sum(not a for a in neg) / len(neg)) if neg else 1.0,
+                         "false_refusal_rate": (sum(not a for a in pos) / len(pos)) if pos else 0.0})
+    return grid
