@@ -75,3 +75,17 @@ def real_advisor(tmp_path_factory, e5_embedder):
     advisor = Advisor(settings, embedder=e5_embedder)
     advisor.ingest()
     return advisor
+
+
+@pytest.fixture(scope="session")
+def eval_reports(e5_embedder):
+    """advisor eval on the corpus and multi sets with the default settings, run once per test session."""
+    from advisor.evaluation import dataset_specs, evaluate
+
+    specs = dataset_specs(ROOT / "evals" / "config.toml")
+    reports = {}
+    for name in ("corpus", "multi"):
+        spec = specs[name]
+        spec.path, spec.corpus = ROOT / spec.path, ROOT / spec.corpus
+        reports[name] = evaluate(spec, AdvisorSettings(), embedder=e5_embedder)
+    return reports

@@ -8,8 +8,8 @@ from typing import Mapping, Protocol, Sequence
 import numpy as np
 
 from . import prompts
-from .decision import (HARMFUL, LEGAL, Decision, SpellingIndex, TermMatcher, question_type, type_matches,
-                       unknown_names)
+from .decision import (HARMFUL, LEGAL, Decision, SpellingIndex, TermMatcher, focus_word, question_type,
+                       type_matches, unknown_names)
 from .embeddings import Embedder
 from .settings import AdvisorSettings
 from .text import CompoundSplitter, analyze, split_sentences, tokenize
@@ -90,7 +90,7 @@ class ExtractiveAnswerer:
         ranked = sorted(candidates, key=lambda c: -c.score)
         selected: list[_Candidate] = []
         for cand in ranked:
-            if len(selected) >= self.settings.answer.max_sentences or cand.score < 0.85 * ranked[0].score:
+            if len(selected) >= self.settings.answer.max_sentences or cand.score < self.settings.answer.min_relative_score * ranked[0].score:
                 break
             if any(len(cand.terms & s.terms) / max(1, len(cand.terms | s.terms)) > 0.6 for s in selected):
                 continue  # redundant with a sentence already chosen
@@ -136,6 +136,9 @@ class ExtractiveAnswerer:
             return verdict(False, "unknown_name"), selected
         if cov < r.min_coverage:
             return verdict(False, "low_coverage"), selected
+        focus = focus_word(question) or (focus_word(query) if query != question else None)
+        if focus and not self.matcher.covers_focus(focus, stems, words, splitter, spelling):
+            return verdict(False, "focus_missing"), selected
         qtype = question_type(query)
         # "wie" is often answered with roles ("leidinggevenden"), so only reasons, dates and numbers are required.
         if qtype in ("why", "when", "quantity") and not any(type_matches(qtype, c.sentence) for c in selected):

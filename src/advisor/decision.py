@@ -51,6 +51,8 @@ FILLER = frozenset("""
 eigenlijk precies nou alweer steeds gewoon even echt graag vraag vragen krijg krijgen weet weten wil willen
 zeggen vertel vertellen uitleggen iemand iets dingen ding eens snel kort toch soms ongeveer beetje heel erg
 """.split())
+# "welke X", "hoeveel X", "wat voor X": X is what the answer must be about (the focus of the question).
+_FOCUS = re.compile(r"\b(welke?|hoeveel|wat voor(?: een)?)\s+(.+)", re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][a-zA-Z]{2,}|[A-Z]{2,}[a-z]?)\b")
 
 
@@ -58,7 +60,8 @@ _CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b([A-Z][a-zA-Z]{2,}|[A-Z]{2,}[a-
 class Decision:
     answerable: bool
     confidence: float
-    reason: str  # answered | no_passages | low_similarity | low_coverage | wrong_type | unknown_name | harmful | legal
+    reason: str  # answered | no_passages | low_similarity | low_coverage | focus_missing | wrong_type | unknown_name
+    #              | harmful | legal
     coverage: float = 0.0
     max_dense: float = 0.0
 
@@ -90,6 +93,26 @@ def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
             if not {token, token.rstrip("s"), token + "s", token.rstrip("'s")} & vocabulary:
                 unknown.append(token)
     return unknown
+
+
+# Category nouns ask for a list of instances ("welke partijen" -> "gemeenten, politie"): the answer does not
+# repeat the category word, so they are no focus to check.
+_GENERIC_FOCUS = frozenset("""
+partij partijen organisatie organisaties instantie instanties persoon personen mensen rol rollen stap stappen
+manier manieren aspect aspecten vorm vormen zaak zaken punt punten onderwerp onderwerpen factor factoren
+voorbeeld voorbeelden maatregel maatregelen middel middelen soort soorten type typen
+""".split())
+
+
+def focus_word(question: str) -> str | None:
+    """The word a "welke/hoeveel/wat voor" question asks about, e.g. "softwarepakket" in "Welk softwarepakket ...?"."""
+    match = _FOCUS.search(question)
+    if not match:
+        return None
+    for token in tokenize(match.group(2)):
+        if token not in STOPWORDS and token not in FILLER and len(token) >= 3:
+            return None if token in _GENERIC_FOCUS else token
+    return None
 
 
 class SpellingIndex:
@@ -150,6 +173,24 @@ class TermMatcher:
                 stems |= {stem(p, self.stemmer) for w in words for p in splitter.split(w) if p not in STOPWORDS}
             groups.append((corrected or token, stems))
         return groups
+
+    def covers_focus(self, word: str, evidence_stems: set[str], evidence_words: Iterable[str],
+                     splitter: CompoundSplitter | None, spelling: SpellingIndex | None) -> bool:
+        """Whether the evidence is about the question's focus word.
+
+        Stricter than `coverage`: a compound counts by its head only (Dutch compounds are right-headed:
+        a "governancemodel" is a model, so "governance" in the evidence does not answer it).
+        """
+        candidates = {word} | ({spelling.correct(word)} - {None} if spelling else set())
+        if splitter is not None:
+            candidates |= {splitter.split(w)[-1] for w in list(candidates) if splitter.split(w)}
+        if {stem(w, self.stemmer) for w in candidates} & evidence_stems:
+            return True
+        words = [w for w in set(evidence_words) if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()]
+        if self.embedder is None or not words:
+            return False
+        vectors = self._vectors([word] + words)
+        return float(np.max(np.stack([vectors[w] for w in words]) @ vectors[word])) >= self.threshold
 
     def _vectors(self, words: Sequence[str]) -> dict[str, np.ndarray]:
         missing = [w for w in dict.fromkeys(words) if w not in self._cache]

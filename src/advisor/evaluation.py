@@ -361,7 +361,8 @@ def decision_features(advisor, items: Sequence[EvalItem]) -> list[dict[str, Any]
             vocabulary=snapshot.vocabulary, sentence_vectors=snapshot.sentence_vectors, retrieval_query=query)
         rows.append({"id": item.id, "answerable": item.answerable, "max_dense": decision.max_dense,
                      "coverage": decision.coverage,
-                     "blocked": decision.reason in ("harmful", "legal", "unknown_name", "wrong_type", "no_passages")})
+                     "blocked": decision.reason in ("harmful", "legal", "unknown_name", "wrong_type", "focus_missing",
+                                                        "no_passages")})
     return rows
 
 

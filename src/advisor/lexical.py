@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from .decision import SpellingIndex
-from .text import CompoundSplitter, analyze, tokenize
+from .text import STOPWORDS, CompoundSplitter, analyze, make_stemmer, tokenize
 
 
 class LexicalIndex:
@@ -33,11 +33,28 @@ class LexicalIndex:
     def analyze(self, text: str) -> list[str]:
         return analyze(text, self.splitter, stemmer=self.stemmer)
 
+    def query_terms(self, query: str) -> list[str]:
+        """Query analysis: typo correction, and compound parts only for words the corpus does not contain.
+
+        Documents are indexed with their compound parts, so a query word "samenwerking" already finds
+        "samenwerkingsverband". Splitting a query word the corpus knows as a whole would only add its generic
+        parts ("verband") and match unrelated chunks; splitting an unknown one ("governancemodel") lets it
+        meet the corpus on a part.
+        """
+        stem = make_stemmer(self.stemmer)
+        terms = []
+        for token in tokenize(query):
+            token = self.spelling.correct(token) or token  # "wijkagnet" -> "wijkagent"
+            if token in STOPWORDS or (len(token) < 2 and not token.isdigit()):
+                continue
+            terms.append(stem(token))
+            if self.splitter is not None and token not in self.vocabulary:
+                terms.extend(stem(p) for p in self.splitter.split(token) if p not in STOPWORDS)
+        return terms
+
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Top-k (chunk id, BM25 score) with a positive score."""
-        # Typos ("wijkagnet") are corrected to a corpus word one edit away before analysis.
-        tokens = tokenize(query)
-        terms = self.analyze(" ".join(self.spelling.correct(t) or t for t in tokens))
+        terms = self.query_terms(query)
         if not terms or not self.ids:
             return []
         scores = np.asarray(self._bm25.get_scores(terms))

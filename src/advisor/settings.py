@@ -15,24 +15,24 @@ class RetrievalSettings(BaseModel):
 
     dense_k: int = Field(20, ge=1, le=200, description="Candidates taken from the vector index.")
     lexical_k: int = Field(20, ge=1, le=200, description="Candidates taken from the BM25 index.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    rrf_k: int = Field(30, ge=1, description="Reciprocal rank fusion constant (10-30 beat 60 on the multi set).")
     top_n: int = Field(5, ge=1, le=50, description="Passages handed to the answer composer.")
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval; False is dense-only.")
     compounds: bool = Field(True, description="Split Dutch compounds against the corpus vocabulary for BM25.")
     stemmer: str = Field("dutch_porter", description="PyStemmer algorithm for BM25 analysis.")
     min_dense: float = Field(
-        0.81,
+        0.82,
         ge=0.0,
         le=1.0,
         description="Minimum cosine similarity of the best passage (embedder-specific: calibrated for e5 on "
-        "evals/datasets/corpus.jsonl, plateau 0.79-0.83; see README).",
+        "the corpus and multi sets, plateau 0.82-0.83; see README).",
     )
     min_coverage: float = Field(
-        0.40,
+        0.25,
         ge=0.0,
         le=1.0,
         description="Minimum share of the question's content words covered by the selected evidence "
-        "(calibrated plateau 0.35-0.40 on evals/datasets/corpus.jsonl).",
+        "(calibrated plateau 0.20-0.25 on the corpus and multi sets; see README).",
     )
     term_similarity: float = Field(
         0.90,
@@ -46,7 +46,10 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     """How the extractive answer is composed."""
 
-    max_sentences: int = Field(3, ge=1, le=10, description="Sentences quoted in an answer.")
+    max_sentences: int = Field(4, ge=1, le=10, description="Sentences quoted in an answer at most.")
+    min_relative_score: float = Field(
+        0.75, ge=0.0, le=1.0, description="A sentence joins the answer only if it scores this share of the best one."
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are rejected.")
     max_turns: int = Field(20, ge=0, description="Earlier turns accepted with a question.")
 

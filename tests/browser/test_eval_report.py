@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.evaluation import DatasetSpec, evaluate
 from advisor.report import write_reports
-from advisor.settings import AdvisorSettings
 
 from ..conftest import ROOT
 
@@ -14,11 +12,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def report_html(tmp_path_factory, e5_embedder):
+def report_html(tmp_path_factory, eval_reports):
     out = tmp_path_factory.mktemp("report")
-    spec = DatasetSpec("corpus", ROOT / "evals/datasets/corpus.jsonl", ROOT / "corpus")
-    report = evaluate(spec, AdvisorSettings(), embedder=e5_embedder)
-    paths = write_reports(report, out)
+    paths = write_reports(eval_reports["corpus"], out)
     assert [p.name for p in paths] == ["report.json", "report.md", "report.html", "ragas.jsonl"]
     return paths[2]
 

@@ -1,0 +1,42 @@
+"""The quality gate: `make test` fails when a headline metric falls below evals/thresholds.toml."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from advisor.evaluation import check_thresholds, dataset_specs, evaluate
+from advisor.settings import AdvisorSettings, AnswerSettings, RetrievalSettings
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+THRESHOLDS = tomllib.loads((ROOT / "evals" / "thresholds.toml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("dataset", ["corpus", "multi"])
+def test_default_configuration_passes_the_gate(eval_reports, dataset):
+    report = eval_reports[dataset]
+    assert check_thresholds(report, THRESHOLDS) == []
+    # advisor and the naive baseline are measured side by side on the same items
+    assert report["naive"]["summary"]["items"] == report["advisor"]["summary"]["items"]
+
+
+def test_advisor_beats_the_naive_baseline_where_it_matters(eval_reports):
+    for report in eval_reports.values():
+        ours, naive = report["advisor"]["summary"], report["naive"]["summary"]
+        assert ours["refusal_accuracy"] > naive["refusal_accuracy"]
+        assert ours["decision_accuracy"] > naive["decision_accuracy"]
+        assert ours["mrr"] >= naive["mrr"] - 0.02
+
+
+def test_a_weakened_configuration_fails_the_gate(e5_embedder):
+    """Top-1 passage, one sentence, no refusal: the gate must catch it."""
+    weak = AdvisorSettings(retrieval=RetrievalSettings(top_n=1, refuse=False),
+                           answer=AnswerSettings(max_sentences=1))
+    spec = dataset_specs(ROOT / "evals" / "config.toml")["corpus"]
+    spec.path, spec.corpus = ROOT / spec.path, ROOT / spec.corpus
+    failures = check_thresholds(evaluate(spec, weak, embedder=e5_embedder), THRESHOLDS)
+    assert any("refusal_accuracy" in f for f in failures)
+    assert any("fact_recall" in f for f in failures)
