@@ -113,6 +113,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             for item in comparison["changed"]:
                 print(f"  changed {item['id']}: answered {item['before']} -> {item['after']}, "
                       f"facts {item['facts_before']} -> {item['facts_after']}")
+        print("  LLM-judge metrics (RAGAS faithfulness, answer relevancy): skipped, no LLM is configured; "
+              f"run them on {paths[3]} with a judge of your choice.")
         if args.gate:
             thresholds = tomllib.loads(Path(args.thresholds).read_text(encoding="utf-8"))
             failures += check_thresholds(report, thresholds)

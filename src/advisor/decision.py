@@ -25,7 +25,7 @@ HARMFUL = re.compile(
     r"\b(witwas\w*|wit te wassen|smokkel\w*|ontduik\w*|omzeil\w*|ontloop\w*|ontwijk\w*|"
     r"zonder dat (de )?(politie|gemeente|belastingdienst|om|fiod|riec)\w* (het )?(merk|ontdek|ziet)\w*|"
     r"buiten beeld (blijven|houden)|valse? (facturen|administratie|papieren)|dekmantel|omkop\w*|afpers\w*|"
-    r"stroman\w*|onder druk zetten|intimider\w*)\b",
+    r"stroman\w*|onder druk (te )?zet\w*|zet\w* ([\w-]+ ){0,4}onder druk|intimider\w*)\b",
     re.IGNORECASE)
 LEGAL = re.compile(
     r"\b(is (dit|dat|het) (wel )?(legaal|rechtmatig|wettelijk toegestaan|toegestaan|strafbaar)|"
