@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from advisor import prompts
@@ -15,6 +16,7 @@ from advisor.advisor import Advisor
 from advisor.errors import AdvisorError, IndexNotReadyError, InvalidQuestionError
 from advisor.settings import AdvisorSettings, get_settings
 
+from .feedback import FeedbackStore
 from .routes import router
 
 log = logging.getLogger("advisor.api")
@@ -31,6 +33,7 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.advisor = advisor or Advisor.from_settings(settings)
+        app.state.feedback = FeedbackStore(settings.feedback_db or settings.data_dir / "feedback.sqlite3")
         app.state.warm = False
 
         def warm_up() -> None:
@@ -47,6 +50,9 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
     app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan,
                   description="Nederlandstalige adviseur over de publicaties van de organisatie: antwoorden met bronnen.")
     app.include_router(router)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["content-type"], expose_headers=["X-Answer-Id"], max_age=600)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,24 +1,37 @@
-"""HTTP routes: chat, health and readiness."""
+"""HTTP routes: chat (plain and streamed), feedback, documents, embeddable answers, demo page, health."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from pathlib import Path
+from typing import Annotated, Iterator
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 
-from advisor.advisor import Advisor
+from advisor.advisor import Advisor, answer_id
+from advisor.errors import AdvisorError
+from advisor.faq import read_questions, render_answer, render_faq
+from advisor.types import content_hash
 
-from .schemas import ChatRequest, ChatResponse, ErrorResponse, HealthResponse, ReadyResponse
+from .feedback import FeedbackStore
+from .schemas import (ChatRequest, ChatResponse, DocumentInfo, ErrorResponse, FeedbackRequest, FeedbackResponse,
+                      HealthResponse, ReadyResponse)
 
 router = APIRouter()
+WIDGET_DIR = Path(__file__).parent / "widget"
 
 
 def get_advisor(request: Request) -> Advisor:
     return request.app.state.advisor
 
 
+def get_feedback(request: Request) -> FeedbackStore:
+    return request.app.state.feedback
+
+
 AdvisorDep = Annotated[Advisor, Depends(get_advisor)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
 
 _ERRORS = {
     400: {"model": ErrorResponse, "description": "Ongeldige JSON."},
@@ -29,9 +42,97 @@ _ERRORS = {
 
 @router.post("/v1/chat", response_model=ChatResponse, responses=_ERRORS, tags=["chat"],
              summary="Stel een vraag; antwoord met bronnen of een beleefde weigering")
-def chat(body: ChatRequest, advisor: AdvisorDep) -> ChatResponse:
+def chat(body: ChatRequest, advisor: AdvisorDep, response: Response) -> ChatResponse:
     answer = advisor.ask(body.question, turns=body.turns)
+    response.headers["X-Answer-Id"] = answer_id(body.question, answer)
     return ChatResponse.model_validate(answer.model_dump())
+
+
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("/v1/chat/stream", responses={**_ERRORS, 200: {
+    "content": {"text/event-stream": {"example": 'event: delta\ndata: {"text": "..."}\n\n'}},
+    "description": "Server-sent events: retrieval, delta (herhaald), citations, done; of error."}},
+    tags=["chat"], summary="Stel een vraag; het antwoord komt als server-sent events")
+def chat_stream(body: ChatRequest, advisor: AdvisorDep) -> StreamingResponse:
+    events = advisor.stream(body.question, turns=body.turns)
+    first = next(events)  # validation and readiness errors surface here, as a normal JSON error response
+
+    def generate() -> Iterator[str]:
+        yield _sse("retrieval", {"passages": first[1]})
+        try:
+            for event, data in events:
+                if event == "delta":
+                    yield _sse("delta", {"text": data})
+                elif event == "citations":
+                    yield _sse("citations", {"citations": [c.model_dump() for c in data]})
+                elif event == "done":
+                    yield _sse("done", {"answer_id": answer_id(body.question, data), **data.model_dump()})
+        except AdvisorError as exc:
+            yield _sse("error", {"code": "unavailable", "message": exc.user_message})
+        except Exception:  # noqa: BLE001 - the client gets a Dutch message, never a stack trace
+            yield _sse("error", {"code": "internal", "message": "Er ging iets mis bij het maken van het antwoord."})
+
+    return StreamingResponse(generate(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.post("/v1/feedback", response_model=FeedbackResponse, status_code=201, tags=["feedback"],
+             responses={400: _ERRORS[400], 422: _ERRORS[422]}, summary="Duim omhoog of omlaag bij een antwoord")
+def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackResponse:
+    store.add(body.answer_id, body.rating, body.comment, body.question)
+    return FeedbackResponse(stored=True)
+
+
+@router.get("/v1/documents", response_model=list[DocumentInfo], responses={503: _ERRORS[503]}, tags=["chat"],
+            summary="Welke publicaties de adviseur kent")
+def documents(advisor: AdvisorDep) -> list[DocumentInfo]:
+    return [DocumentInfo(**{k: (str(v) if v is not None else None) for k, v in d.items()})
+            for d in advisor.snapshot().documents()]
+
+
+@router.get("/v1/embed", response_class=HTMLResponse, responses={**_ERRORS, 304: {"description": "Niet gewijzigd."}},
+            tags=["embed"], summary="Antwoord als veilig HTML-fragment voor de 'Meer weten?'-pagina")
+def embed(request: Request, advisor: AdvisorDep,
+          question: Annotated[str, Query(max_length=2000, description="De vraag.",
+                                         examples=["Waarom is mandaat belangrijk?"])]) -> Response:
+    version = advisor.snapshot().version
+    etag = f'"{content_hash(version + chr(31) + question)}"'
+    headers = {"Cache-Control": "public, max-age=3600", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    answer = advisor.ask(question)
+    return HTMLResponse(render_answer(question, answer), headers=headers)
+
+
+@router.get("/widget.js", include_in_schema=False)
+def widget_js() -> FileResponse:
+    return FileResponse(WIDGET_DIR / "widget.js", media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def demo_page(request: Request) -> HTMLResponse:
+    """The demo 'Meer weten?' page: the static FAQ (works without JavaScript) and the widget."""
+    app = request.app
+    faq = ""
+    try:
+        advisor: Advisor = app.state.advisor
+        version = advisor.snapshot().version
+        cached = getattr(app.state, "faq_cache", None)
+        if cached is None or cached[0] != version:
+            path = advisor.settings.faq_questions
+            questions = read_questions(path.read_text(encoding="utf-8").splitlines()) if path.is_file() else []
+            cached = (version, render_faq((q, advisor.ask(q)) for q in questions))
+            app.state.faq_cache = cached
+        faq = cached[1]
+    except AdvisorError:
+        faq = '<p class="advisor-faq-unavailable">De veelgestelde vragen zijn even niet beschikbaar.</p>'
+    base = str(request.base_url).rstrip("/")
+    page = (WIDGET_DIR / "index.html").read_text(encoding="utf-8")
+    return HTMLResponse(page.replace("{{FAQ}}", faq).replace("{{BASE}}", base))
 
 
 @router.get("/healthz", response_model=HealthResponse, tags=["ops"], summary="Het proces leeft")

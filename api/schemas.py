@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from advisor.types import Answer, Turn
@@ -29,6 +31,32 @@ class ChatRequest(BaseModel):
 
 class ChatResponse(Answer):
     """The Answer contract (identical to `advisor ask --json`)."""
+
+
+class FeedbackRequest(BaseModel):
+    """Thumbs up or down on an answer (answer_id from the stream's done event or the X-Answer-Id header)."""
+
+    answer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=2000, description="Optionele toelichting.")
+    question: str | None = Field(None, max_length=2000, description="De vraag waarop het antwoord volgde.")
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"answer_id": "3f2a9c0d1e4b5a67", "rating": "up", "comment": "Precies wat ik zocht.",
+         "question": "Waarom is mandaat belangrijk?"}]}}
+
+
+class FeedbackResponse(BaseModel):
+    stored: bool
+
+
+class DocumentInfo(BaseModel):
+    id: str
+    title: str
+    url: str | None = None
+    date: str | None = None
+    author: str | None = None
+    kind: str | None = None
 
 
 class ErrorDetail(BaseModel):

@@ -23,10 +23,11 @@ from .retrieval import HybridRetriever, IndexSnapshot, chunk_to_metadata
 from .settings import AdvisorSettings, get_settings
 from .store import VectorStore, new_version_id
 from .text import STOPWORDS, tokenize
-from .types import Answer, Document, IngestReport, Passage, SkippedFile, Turn
+from .types import Answer, Document, IngestReport, Passage, SkippedFile, Turn, content_hash
 
 Progress = Callable[[int, int, str], None]
 
+_DELTAS = re.compile(r".+?(?:\] |\n\n|$)", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FOLLOW_UP_START = {"en", "maar", "dus", "ook", "of", "dan", "waarom", "hoe"}
 _ANAPHORA = {"dat", "dit", "die", "daar", "daarvan", "daarmee", "daarvoor", "daarbij", "hun", "ze", "zij", "hem",
@@ -211,6 +212,20 @@ class Advisor:
     def ask(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
             answerer: Answerer | None = None) -> Answer:
         """Answer a Dutch question from the sources (or refuse politely); earlier turns resolve follow-ups."""
+        answer = None
+        for event, data in self.stream(question, turns=turns, retriever=retriever, answerer=answerer):
+            if event == "done":
+                answer = data
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
+               answerer: Answerer | None = None) -> Iterator[tuple[str, object]]:
+        """The answer as events: ("retrieval", n passages), ("delta", text)..., ("citations", list), ("done", Answer).
+
+        The extractive composer produces the whole answer at once; it is sent in sentence-sized deltas so a
+        client can render progressively. Validation errors raise before the first event.
+        """
         started = time.perf_counter()
         turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in turns]
         question = validate_question(question, turns, self.settings)
@@ -219,6 +234,7 @@ class Advisor:
         t0 = time.perf_counter()
         passages = self.retrieve(query, retriever=retriever)
         t1 = time.perf_counter()
+        yield "retrieval", len(passages)
         titles = [d["title"] for d in snapshot.documents()]
         result = (answerer or self.answerer).answer(
             question, passages, titles=titles, retrieval_query=query, splitter=snapshot.lexical.splitter,
@@ -226,7 +242,15 @@ class Advisor:
         t2 = time.perf_counter()
         result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
                              "total": round((t2 - started) * 1000, 2)}
-        return result
+        for piece in _DELTAS.findall(result.answer):  # the pieces concatenate to the exact answer text
+            yield "delta", piece
+        yield "citations", result.citations
+        yield "done", result
+
+
+def answer_id(question: str, answer: Answer) -> str:
+    """A stable id for an answer, so feedback can refer to it without the server keeping state."""
+    return content_hash(f"{question}\x1f{answer.answer}")
 
 
 def _same_doc(document_id: str, skipped: SkippedFile) -> bool:

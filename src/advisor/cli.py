@@ -126,6 +126,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_faq_build(args: argparse.Namespace) -> int:
+    from .faq import read_questions, render_faq
+
+    questions = read_questions(Path(args.questions).read_text(encoding="utf-8").splitlines())
+    advisor = _advisor()
+    pairs = [(q, advisor.ask(q)) for q in questions]
+    fragment = render_faq(pairs, title=args.title)
+    if args.page:
+        fragment = (f'<!doctype html>\n<html lang="nl"><head><meta charset="utf-8"><meta name="viewport" '
+                    f'content="width=device-width, initial-scale=1"><title>{args.title}</title></head>'
+                    f"<body><main>{fragment}</main></body></html>\n")
+    Path(args.out).write_text(fragment, encoding="utf-8")
+    refused = sum(1 for _, a in pairs if not a.answered)
+    print(f"Wrote {len(pairs)} questions to {args.out} ({refused} without an answer in the sources).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="advisor", description="Dutch advisor over your own publications.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="default ADVISOR_PORT or 8000")
     p.add_argument("--workers", type=int, default=1, help="worker processes (use a Chroma server for >1)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("faq", help="static 'Meer weten?' Q&A (works without JavaScript)")
+    faq_sub = p.add_subparsers(dest="faq_command", required=True)
+    p = faq_sub.add_parser("build", help="answer a list of questions and write an accessible HTML section")
+    p.add_argument("--questions", required=True, help="text file: one question per line (# comments allowed)")
+    p.add_argument("--out", required=True, help="HTML file to write")
+    p.add_argument("--title", default="Meer weten?")
+    p.add_argument("--page", action="store_true", help="write a complete HTML page instead of a fragment")
+    p.set_defaults(func=cmd_faq_build)
 
     p = sub.add_parser("eval", help="answer-quality evaluation, advisor and a naive baseline side by side")
     p.add_argument("--dataset", action="append", help="name in evals/config.toml or a JSONL path (repeatable; "

@@ -83,6 +83,17 @@ class AdvisorSettings(BaseSettings):
         description="The contact route offered in refusals (from the publisher's site).",
     )
     publisher: str = Field("Twynstra Gudde", description="Whose publications the advisor answers from.")
+    feedback_db: Path | None = Field(
+        None, description="SQLite file for widget feedback (default: <data_dir>/feedback.sqlite3)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (the widget on another site), e.g. "
+        '["https://www.example.nl"]; empty: same origin only.',
+    )
+    faq_questions: Path = Field(
+        Path("api/widget/faq.txt"), description="Questions for the FAQ on the demo 'Meer weten?' page (one per line)."
+    )
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
 
