@@ -19,6 +19,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# axe-core (accessibility checks in the browser tests) comes from npm, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
+
 install: $(STAMP)
 
 ingest: $(STAMP)
@@ -28,7 +33,7 @@ run: $(STAMP)
 	$(BIN)/advisor ingest
 	ADVISOR_HOST=$(ADVISOR_HOST) ADVISOR_PORT=$(ADVISOR_PORT) $(BIN)/advisor serve
 
-test: $(STAMP)
+test: $(STAMP) node_modules/.installed
 	$(BIN)/pytest
 
 bench: $(STAMP)

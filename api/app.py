@@ -16,8 +16,12 @@ from advisor.advisor import Advisor
 from advisor.errors import AdvisorError, IndexNotReadyError, InvalidQuestionError
 from advisor.settings import AdvisorSettings, get_settings
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .admin import router as admin_router
 from .feedback import FeedbackStore
 from .routes import router
+from .security import SecurityMiddleware
 
 log = logging.getLogger("advisor.api")
 
@@ -29,11 +33,18 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None = None) -> FastAPI:
     """The FastAPI application; the index loads in the background so /healthz answers at once."""
     settings = settings or get_settings()
+    access = logging.getLogger("advisor.access")
+    if not access.handlers:  # uvicorn's own access log is off (it would log full IP addresses)
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.advisor = advisor or Advisor.from_settings(settings)
         app.state.feedback = FeedbackStore(settings.feedback_db or settings.data_dir / "feedback.sqlite3")
+        app.state.feedback.purge(settings.security.feedback_retention_days)
         app.state.warm = False
 
         def warm_up() -> None:
@@ -50,6 +61,8 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
     app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan,
                   description="Nederlandstalige adviseur over de publicaties van de organisatie: antwoorden met bronnen.")
     app.include_router(router)
+    app.include_router(admin_router)
+    app.add_middleware(SecurityMiddleware, settings=settings.security)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["content-type"], expose_headers=["X-Answer-Id"], max_age=600)
@@ -60,6 +73,13 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
             return _error(400, "invalid_json", "De aanvraag is geen geldige JSON.")
         return _error(422, "invalid_request", "De aanvraag is ongeldig: " + "; ".join(
             f"{'.'.join(str(p) for p in err.get('loc', ())[1:])}: {err.get('msg')}" for err in exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {400: "De aanvraag kon niet worden gelezen.", 404: "Niet gevonden.",
+                    405: "Deze methode is hier niet toegestaan.", 413: "De aanvraag is te groot."}
+        return _error(exc.status_code, "http_" + str(exc.status_code),
+                      messages.get(exc.status_code, "De aanvraag kon niet worden verwerkt."))
 
     @app.exception_handler(InvalidQuestionError)
     async def invalid_question(request: Request, exc: InvalidQuestionError) -> JSONResponse:

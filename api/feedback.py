@@ -37,6 +37,12 @@ class FeedbackStore:
                              "VALUES (?, ?, ?, ?, ?)", (answer_id, rating, comment, question, time.time()))
             return int(cur.lastrowid)
 
+    def purge(self, older_than_days: int) -> int:
+        """Delete feedback older than the retention period (privacy: keep nothing longer than needed)."""
+        cutoff = time.time() - older_than_days * 86_400
+        with self._connect() as db:
+            return db.execute("DELETE FROM feedback WHERE created_at < ?", (cutoff,)).rowcount
+
     def all(self) -> list[dict]:
         with self._connect() as db:
             db.row_factory = sqlite3.Row

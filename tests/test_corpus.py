@@ -361,3 +361,19 @@ def test_same_stem_in_two_formats_gets_two_ids(tmp_path):
     docs, skipped = load_corpus(tmp_path)
     assert not skipped
     assert sorted(d.id for d in docs) == ["notitie", "notitie-txt"]
+
+
+def test_ingest_faults_are_skipped_with_reasons_and_the_rest_loads(tmp_path):
+    """Synthetic fault files: too large, a dangling link (unreadable), non-UTF-8 text, random bytes as PDF."""
+    (tmp_path / "goed.md").write_text("# Goed\n\nSynthetisch testdocument dat gewoon laadt.\n", encoding="utf-8")
+    (tmp_path / "groot.txt").write_bytes(b"Synthetische regel.\n" * 60_000)  # ~1.2 MB
+    (tmp_path / "weg.md").symlink_to(tmp_path / "bestaat-niet.md")
+    (tmp_path / "latin1.txt").write_bytes("Synthetisch café-document over coördinatie.\n".encode("cp1252"))
+    (tmp_path / "kapot.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 20)
+    docs, skipped = load_corpus(tmp_path, max_bytes=1024 * 1024)
+    reasons = {s.path: s.reason for s in skipped}
+    assert {d.id for d in docs} == {"goed", "latin1"}
+    assert "too large" in reasons["groot.txt"]
+    assert "disappeared" in reasons["weg.md"] or "cannot read" in reasons["weg.md"]
+    assert reasons["kapot.pdf"].startswith("corrupt PDF") or "no extractable text" in reasons["kapot.pdf"]
+    assert "coördinatie" in next(d for d in docs if d.id == "latin1").text

@@ -197,6 +197,11 @@ class Advisor:
                 self._snapshot = IndexSnapshot.load(self.store, pointer.version, self.settings.retrieval)
             return self._snapshot
 
+    def refresh(self) -> None:
+        """Check for a newly published version on the next question, whatever the refresh interval."""
+        self._checked_at = 0.0
+        self._snapshot = None
+
     def ready(self) -> bool:
         try:
             self.snapshot()

@@ -66,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.host, port=args.port or settings.port,
-                workers=args.workers, log_level="info")
+                workers=args.workers, log_level="info", access_log=False)
     return 0
 
 

@@ -86,8 +86,11 @@ def document_id(relpath: str) -> str:
     return slug or "doc-" + hashlib.sha256(rel.encode("utf-8")).hexdigest()[:8]
 
 
+MAX_FILE_BYTES = 50 * 1024 * 1024  # a publication is far smaller; a bigger file is a mistake or an attack
+
+
 def load_corpus(
-    root: Path, *, boilerplate: Sequence[str] = DEFAULT_BOILERPLATE
+    root: Path, *, boilerplate: Sequence[str] = DEFAULT_BOILERPLATE, max_bytes: int = MAX_FILE_BYTES
 ) -> tuple[list[Document], list[SkippedFile]]:
     """Load every supported file under root; failures become SkippedFile and loading goes on."""
     root = Path(root)
@@ -98,7 +101,7 @@ def load_corpus(
     seen: set[str] = set()
     for path in sorted(_walk(root), key=lambda p: p.relative_to(root).as_posix()):
         try:
-            doc = load_document(path, root, boilerplate=boilerplate)
+            doc = load_document(path, root, boilerplate=boilerplate, max_bytes=max_bytes)
             if doc.id in seen:  # e.g. a.md and a.pdf: keep both, the later one gets its suffix
                 doc = dataclasses.replace(doc, id=f"{doc.id}-{path.suffix.lstrip('.').lower()}")
             seen.add(doc.id)
@@ -126,7 +129,8 @@ def _walk(root: Path) -> list[Path]:
     return found
 
 
-def load_document(path: Path, root: Path, *, boilerplate: Sequence[str] = DEFAULT_BOILERPLATE) -> Document:
+def load_document(path: Path, root: Path, *, boilerplate: Sequence[str] = DEFAULT_BOILERPLATE,
+                  max_bytes: int = MAX_FILE_BYTES) -> Document:
     """Load one file; raises DocumentLoadError(relpath, reason) when it cannot be used."""
     path, root = Path(path), Path(root)
     try:
@@ -140,6 +144,10 @@ def load_document(path: Path, root: Path, *, boilerplate: Sequence[str] = DEFAUL
     if fmt is None:
         raise DocumentLoadError(rel, f"unsupported file type {suffix or '(no suffix)'}")
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DocumentLoadError(rel, f"file is too large ({size // (1024 * 1024)} MB; limit "
+                                         f"{max_bytes // (1024 * 1024)} MB)")
         data = path.read_bytes()
     except FileNotFoundError:
         raise DocumentLoadError(rel, "file disappeared before it could be read") from None
@@ -296,7 +304,8 @@ def _load_text(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
     lines = body.strip("\n").split("\n")
     if not title:
         first = lines[0].strip() if lines else ""
-        if first and len(first) <= _MAX_TITLE:
+        # The first line is the title only when text follows it; a one-paragraph note keeps it as body.
+        if first and len(first) <= _MAX_TITLE and any(line.strip() for line in lines[1:]):
             title, lines = first, lines[1:]
         else:
             title = _title_from_filename(stem)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +54,28 @@ class AnswerSettings(BaseModel):
     max_turns: int = Field(20, ge=0, description="Earlier turns accepted with a question.")
 
 
+class SecuritySettings(BaseModel):
+    """Keys, limits and privacy for the public API."""
+
+    widget_keys: list[str] = Field(
+        default_factory=list,
+        description="Public widget keys (header X-Advisor-Key). They can only chat, send feedback and read "
+        "documents/embeds. Empty: those routes are open without a key.",
+    )
+    require_widget_key: bool = Field(False, description="Reject chat requests without a valid widget key.")
+    admin_key: SecretStr | None = Field(
+        None, description="Key for /v1/admin/* (re-ingest, reload, feedback export); unset disables them."
+    )
+    rate_per_ip: int = Field(60, ge=0, description="Requests per minute per client IP (0 = no limit).")
+    rate_per_key: int = Field(600, ge=0, description="Requests per minute per widget key (0 = no limit).")
+    burst: int = Field(20, ge=1, description="Requests a client may make at once before the rate applies.")
+    max_body_bytes: int = Field(65_536, ge=1024, description="Larger request bodies are refused (413).")
+    trust_forwarded_for: bool = Field(
+        False, description="Take the client IP from X-Forwarded-For (only behind a trusted reverse proxy)."
+    )
+    feedback_retention_days: int = Field(180, ge=1, description="Feedback older than this is deleted.")
+
+
 class AdvisorSettings(BaseSettings):
     """All settings; every field can be set as ADVISOR_<NAME> (nested: ADVISOR_RETRIEVAL__TOP_N)."""
 
@@ -94,6 +116,7 @@ class AdvisorSettings(BaseSettings):
     faq_questions: Path = Field(
         Path("api/widget/faq.txt"), description="Questions for the FAQ on the demo 'Meer weten?' page (one per line)."
     )
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
 
