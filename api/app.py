@@ -65,7 +65,7 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
     app.add_middleware(SecurityMiddleware, settings=settings.security)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["content-type"], expose_headers=["X-Answer-Id"], max_age=600)
+                           allow_headers=["content-type", "x-advisor-key"], expose_headers=["X-Answer-Id"], max_age=600)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import re
 import threading
 import time
@@ -11,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from . import prompts
 import numpy as np
 
+from . import prompts
 from .answer import Answerer, ExtractiveAnswerer, chunk_sentences
 from .chunking import split
 from .corpus import load_corpus
