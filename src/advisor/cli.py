@@ -71,6 +71,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.load:
+        from .loadtest import format_load, run_load
+
+        result = run_load(args.url, clients=args.clients, requests=args.requests, duration_s=args.duration,
+                          pid=args.pid, key=args.key)
+        print(format_load(result))
+        return 0 if result["errors"] == 0 else 1
     from .bench import run_bench
 
     run_bench(corpus=Path(args.corpus) if args.corpus else None, repeat=args.repeat,
@@ -188,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", help="folder to ingest (default: the corpus folder)")
     p.add_argument("--questions", help="JSONL with a 'question' per line (default: evals/datasets/corpus.jsonl)")
     p.add_argument("--repeat", type=int, default=3, help="passes over the question list")
+    p.add_argument("--load", action="store_true", help="bounded load test of a RUNNING server (loopback only)")
+    p.add_argument("--url", default="http://127.0.0.1:8000", help="with --load: the server (127.0.0.1/localhost)")
+    p.add_argument("--clients", type=int, default=50, help="with --load: concurrent clients")
+    p.add_argument("--requests", type=int, default=5000, help="with --load: total requests at most")
+    p.add_argument("--duration", type=float, default=60.0, help="with --load: seconds at most")
+    p.add_argument("--pid", type=int, help="with --load: server process whose memory is sampled")
+    p.add_argument("--key", help="with --load: widget key sent as X-Advisor-Key (its rate limit applies)")
     p.set_defaults(func=cmd_bench)
     return parser
 
