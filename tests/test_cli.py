@@ -75,3 +75,10 @@ def test_unknown_embedder_backend_is_a_configuration_error():
         make_embedder("word2vec")
     with pytest.raises(ConfigurationError):
         make_embedder("sentence-transformers", "/nonexistent/model")
+
+
+def test_eval_ablations_print_every_variant(hash_env, capsys):
+    assert main(["eval", "--ablations", "--dataset", "corpus"]) == 0
+    out = capsys.readouterr().out
+    for variant in ("default", "dense only", "no compound splitting", "BM25 only, no compounds"):
+        assert variant in out

@@ -95,6 +95,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .report import headline_table, write_reports
     from .settings import get_settings
 
+    if args.ablations:
+        from .ablation import run_ablations
+
+        for name in args.dataset or ["corpus", "multi"]:
+            print(f"{name}: retrieval ablations (answerable items)")
+            for variant, metrics in run_ablations(resolve_dataset(name), get_settings()).items():
+                print(f"  {variant:26} R@5 {metrics['recall_at_5']:.3f}  MRR {metrics['mrr']:.3f}  "
+                      f"nDCG@10 {metrics['ndcg_at_10']:.3f}")
+        return 0
     failures: list[str] = []
     for name in args.dataset or ["corpus", "multi"]:
         spec = resolve_dataset(name)
@@ -188,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default evals/reports/<timestamp>/)")
     p.add_argument("--gate", action="store_true", help="fail (exit 3) when a metric misses evals/thresholds.toml")
     p.add_argument("--thresholds", default="evals/thresholds.toml")
+    p.add_argument("--ablations", action="store_true", help="retrieval metrics per pipeline variant instead")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval)
 
