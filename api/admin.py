@@ -11,7 +11,9 @@ from fastapi.responses import JSONResponse
 from advisor.advisor import Advisor
 from advisor.errors import IngestLockedError
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={
+    401: {"description": "Geen of een verkeerde beheerderssleutel (X-Advisor-Key)."},
+    409: {"description": "Er loopt al een indexering."}})
 _ingest_lock = threading.Lock()
 
 

@@ -61,7 +61,8 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
     app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan,
                   description="Nederlandstalige adviseur over de publicaties van de organisatie: antwoorden met bronnen.")
     app.include_router(router)
-    app.include_router(admin_router)
+    if settings.security.admin_key is not None:  # without an admin key the admin routes do not exist at all
+        app.include_router(admin_router)
     app.add_middleware(SecurityMiddleware, settings=settings.security)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],

@@ -35,9 +35,15 @@ FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
 
 _ERRORS = {
     400: {"model": ErrorResponse, "description": "Ongeldige JSON."},
+    401: {"model": ErrorResponse, "description": "Ongeldige of ontbrekende sleutel (X-Advisor-Key)."},
+    413: {"model": ErrorResponse, "description": "De aanvraag is te groot."},
+    415: {"model": ErrorResponse, "description": "De aanvraag is geen JSON."},
     422: {"model": ErrorResponse, "description": "Ongeldige vraag (leeg, te lang, ongeldige tekens)."},
+    429: {"model": ErrorResponse, "description": "Te veel aanvragen; zie de header Retry-After."},
     503: {"model": ErrorResponse, "description": "De index is nog niet geladen."},
 }
+# What the security middleware may answer on any widget route before the route runs.
+_GUARD = {code: _ERRORS[code] for code in (401, 413, 429)}
 
 
 @router.post("/v1/chat", response_model=ChatResponse, responses=_ERRORS, tags=["chat"],
@@ -80,20 +86,23 @@ def chat_stream(body: ChatRequest, advisor: AdvisorDep) -> StreamingResponse:
 
 
 @router.post("/v1/feedback", response_model=FeedbackResponse, status_code=201, tags=["feedback"],
-             responses={400: _ERRORS[400], 422: _ERRORS[422]}, summary="Duim omhoog of omlaag bij een antwoord")
+             responses={code: _ERRORS[code] for code in (400, 401, 413, 415, 422, 429)},
+             summary="Duim omhoog of omlaag bij een antwoord")
 def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackResponse:
     store.add(body.answer_id, body.rating, body.comment, body.question)
     return FeedbackResponse(stored=True)
 
 
-@router.get("/v1/documents", response_model=list[DocumentInfo], responses={503: _ERRORS[503]}, tags=["chat"],
+@router.get("/v1/documents", response_model=list[DocumentInfo], responses={**_GUARD, 503: _ERRORS[503]},
+            tags=["chat"],
             summary="Welke publicaties de adviseur kent")
 def documents(advisor: AdvisorDep) -> list[DocumentInfo]:
     return [DocumentInfo(**{k: (str(v) if v is not None else None) for k, v in d.items()})
             for d in advisor.snapshot().documents()]
 
 
-@router.get("/v1/embed", response_class=HTMLResponse, responses={**_ERRORS, 304: {"description": "Niet gewijzigd."}},
+@router.get("/v1/embed", response_class=HTMLResponse,
+            responses={**{c: e for c, e in _ERRORS.items() if c not in (400, 415)}, 304: {"description": "Niet gewijzigd."}},
             tags=["embed"], summary="Antwoord als veilig HTML-fragment voor de 'Meer weten?'-pagina")
 def embed(request: Request, advisor: AdvisorDep,
           question: Annotated[str, Query(max_length=2000, description="De vraag.",

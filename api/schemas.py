@@ -14,7 +14,7 @@ class ChatRequest(BaseModel):
 
     question: str = Field(max_length=50_000, description="De vraag in het Nederlands.",
                           examples=["Waarom is mandaat belangrijk voor een samenwerkingsverband?"])
-    turns: list[Turn] = Field(default_factory=list, max_length=200,
+    turns: list[Turn] = Field(default_factory=list, max_length=50,
                               description="Eerdere beurten van het gesprek, oudste eerst.")
 
     model_config = {

@@ -107,7 +107,7 @@ class Turn(BaseModel):
     """One earlier turn of a conversation."""
 
     role: Literal["user", "assistant"]
-    content: str
+    content: str = Field(max_length=20_000)
 
 
 class Citation(BaseModel):
