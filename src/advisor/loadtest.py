@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -200,8 +201,20 @@ def run_load(base_url: str, *, clients: int = 50, requests: int = 5000, duration
     pid rss_start_mb, rss_end_mb, rss_max_mb, rss_growth_mb (mean of the last fifth of the run minus mean
     of the first fifth: near zero when memory is flat).
     """
-    return asyncio.run(run_load_async(base_url, clients=clients, requests=requests, duration_s=duration_s,
-                                      questions=questions, pid=pid, key=key, timeout_s=timeout_s))
+    check_loopback(base_url)
+    result: dict = {}
+
+    def run() -> None:  # a thread of its own: the caller may already run an event loop (e.g. Playwright's)
+        result.update(asyncio.run(run_load_async(base_url, clients=clients, requests=requests,
+                                                 duration_s=duration_s, questions=questions, pid=pid, key=key,
+                                                 timeout_s=timeout_s)))
+
+    worker = threading.Thread(target=run, name="advisor-load")
+    worker.start()
+    worker.join()
+    if not result:
+        raise RuntimeError("the load test did not complete (see the error above)")
+    return result
 
 
 def format_load(result: dict) -> str:
