@@ -148,3 +148,17 @@ def test_helpers():
     assert keys_match("abc", "abc") and not keys_match("abd", "abc") and not keys_match(None, "abc")
     bucket = TokenBucket(per_minute=60, burst=1)
     assert bucket.take("x") == 0 and bucket.take("x") > 0 and bucket.take("y") == 0
+
+
+def test_feedback_older_than_the_retention_period_is_deleted(tmp_path):
+    import sqlite3
+
+    from api.feedback import FeedbackStore
+
+    store = FeedbackStore(tmp_path / "fb.sqlite3")
+    store.add("old", "up")
+    store.add("new", "down")
+    with sqlite3.connect(tmp_path / "fb.sqlite3") as db:
+        db.execute("UPDATE feedback SET created_at = created_at - 200 * 86400 WHERE answer_id = 'old'")
+    assert store.purge(older_than_days=180) == 1
+    assert [f["answer_id"] for f in store.all()] == ["new"]
