@@ -159,3 +159,17 @@ def test_follow_up_borrows_the_previous_question():
     standalone = "Welke rol spelen moederorganisaties in de governancestructuur van een samenwerkingsverband?"
     assert resolve_follow_up(standalone, turns) == standalone
     assert resolve_follow_up("En hoe regel je dat dan?", []) == "En hoe regel je dat dan?"
+
+
+def test_an_index_built_by_another_embedder_or_format_is_rebuilt_not_served(hash_settings):
+    advisor = Advisor(hash_settings)
+    first = advisor.ingest()
+    # Simulate an index published by older code: same documents, older format marker.
+    advisor.store.publish(first.version, advisor.embedder.name + "|format1")
+    fresh = Advisor(hash_settings)
+    with pytest.raises(Exception, match="run `advisor ingest`"):
+        fresh.snapshot()
+    report = fresh.ingest()
+    assert report.added == ["het-belang-van-betrokken-moederorganisaties"]  # everything re-embedded
+    assert report.embedded_chunks == report.chunks
+    assert fresh.snapshot().sentence_vectors  # what the current format stores

@@ -26,6 +26,10 @@ from .types import Answer, Document, IngestReport, Passage, SkippedFile, Turn, c
 
 Progress = Callable[[int, int, str], None]
 
+# Bumped whenever what an index version stores changes (2: sentence vectors in the chunk metadata), so an
+# index built by older code is rebuilt by the next ingest instead of being served without what the code needs.
+INDEX_FORMAT = 2
+
 _DELTAS = re.compile(r".+?(?:\] |\n\n|$)", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FOLLOW_UP_START = {"en", "maar", "dus", "ook", "of", "dan", "waarom", "hoe"}
@@ -87,6 +91,11 @@ class Advisor:
         return self._embedder
 
     @property
+    def index_key(self) -> str:
+        """What a published index must have been built with: the embedder and the index format."""
+        return f"{self.embedder.name}|format{INDEX_FORMAT}"
+
+    @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
             self._answerer = ExtractiveAnswerer(self.settings, self.embedder)
@@ -117,7 +126,7 @@ class Advisor:
             report = IngestReport(skipped=list(skipped))
             current = self.store.current()
             previous: dict[str, str] = {}
-            if current is not None and current.embedder == self.embedder.name:
+            if current is not None and current.embedder == self.index_key:
                 for meta in self.store.read(current.version).metadatas:
                     previous[meta["document_id"]] = meta["doc_hash"]
             # A file that exists but failed to load keeps its previous chunks: a bad edit loses nothing.
@@ -132,7 +141,7 @@ class Advisor:
                     report.unchanged.append(doc.id)
             report.removed = sorted(set(previous) - set(by_id) - failed_ids)
             kept = report.unchanged + sorted(failed_ids)
-            if current is not None and not report.changed_anything and current.embedder == self.embedder.name:
+            if current is not None and not report.changed_anything and current.embedder == self.index_key:
                 report.version = current.version
                 report.documents = len(kept)
                 report.chunks = len(self.store.read(current.version).ids)
@@ -147,7 +156,7 @@ class Advisor:
                 report.chunks += len(old.ids)
             todo = [by_id[d] for d in report.added + report.changed]
             report.chunks += self._embed_documents(version, todo, report, progress)
-            self.store.publish(version, self.embedder.name)
+            self.store.publish(version, self.index_key)
             report.version = version
             report.documents = len(kept) + len(todo)
             self.store.prune(self.settings.keep_versions)
@@ -188,9 +197,9 @@ class Advisor:
             self._checked_at = time.monotonic()
             if pointer is None:
                 raise IndexNotReadyError("no index version has been published; run `advisor ingest`")
-            if pointer.embedder != self.embedder.name:
+            if pointer.embedder != self.index_key:
                 raise ConfigurationError(
-                    f"the index was built with {pointer.embedder}, but the embedder is {self.embedder.name}: "
+                    f"the index was built as {pointer.embedder}, but this advisor needs {self.index_key}: "
                     "run `advisor ingest`")
             if self._snapshot is None or self._snapshot.version != pointer.version:
                 self._snapshot = IndexSnapshot.load(self.store, pointer.version, self.settings.retrieval)

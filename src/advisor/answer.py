@@ -55,6 +55,18 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.matcher = TermMatcher(embedder, stemmer=settings.retrieval.stemmer,
                                    threshold=settings.retrieval.term_similarity)
+        self._term_cache: dict[tuple, frozenset[str]] = {}
+
+    def _terms(self, sentence: str, splitter: CompoundSplitter | None, stemmer: str) -> set[str]:
+        """Analysed terms of a source sentence, cached: the same sentences come back question after question."""
+        key = (id(splitter), stemmer, sentence)
+        terms = self._term_cache.get(key)
+        if terms is None:
+            terms = frozenset(analyze(sentence, splitter, stemmer=stemmer))
+            if len(self._term_cache) > 100_000:
+                self._term_cache.clear()
+            self._term_cache[key] = terms
+        return set(terms)
 
     # -- sentence selection ---------------------------------------------------------------
     def select(self, question: str, passages: Sequence[Passage], groups, splitter: CompoundSplitter | None,
@@ -77,7 +89,7 @@ class ExtractiveAnswerer:
                 if sentence.rstrip().endswith("?") or len(sentence.split()) < 4:
                     continue  # questions and fragments do not answer anything
                 cand = _Candidate(sentence, passage, start, position,
-                                  terms=set(analyze(sentence, splitter, stemmer=stemmer)))
+                                  terms=self._terms(sentence, splitter, stemmer))
                 cand.lexical = self.matcher.coverage(focus, cand.terms)
                 if query_vector is not None:
                     cand.dense = float(stored[position] @ query_vector)

@@ -49,13 +49,15 @@ def naive_answer(advisor, question: str, k: int = 4) -> str:
     return "\n\n".join(snapshot.chunks[cid].text for cid, _ in hits if cid in snapshot.chunks)
 
 
-def _first_delta_ms(advisor, question: str) -> float:
-    """Time until the first streamed answer text, as a client of /v1/chat/stream sees it."""
+def _streamed_ms(advisor, question: str) -> tuple[float, float]:
+    """(first streamed text, complete answer) in ms, from one call, as a /v1/chat/stream client sees them."""
     started = time.perf_counter()
+    first = None
     for event, _ in advisor.stream(question):
-        if event == "delta":
-            return (time.perf_counter() - started) * 1000
-    return (time.perf_counter() - started) * 1000
+        if event == "delta" and first is None:
+            first = (time.perf_counter() - started) * 1000
+    total = (time.perf_counter() - started) * 1000
+    return (first if first is not None else total), total
 
 
 def _timed(fn, questions: list[str], repeat: int) -> list[float]:
@@ -92,11 +94,16 @@ def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Pa
         unchanged = advisor.ingest(corpus)
         reingest_s = time.perf_counter() - t
         questions = _questions(questions_file)
-        advisor.ask(questions[0])  # warm caches (snapshot, BM25) for both pipelines
-        naive_answer(advisor, questions[0])
-        naive = _timed(lambda q: naive_answer(advisor, q), questions, repeat)
-        full = _timed(lambda q: advisor.ask(q), questions, repeat)
-        first = [_first_delta_ms(advisor, q) for _ in range(repeat) for q in questions]
+        advisor.ask(questions[0])  # load the snapshot and BM25 once; not part of any figure
+        clear = getattr(advisor.embedder, "clear_cache", lambda: None)
+        # Cold: every question new to the embedder's cache, as for a real user. Each pipeline starts cold.
+        clear()
+        naive = _timed(lambda q: naive_answer(advisor, q), questions, 1)
+        clear()
+        streamed = [_streamed_ms(advisor, q) for q in questions]
+        first, full = [f for f, _ in streamed], [t for _, t in streamed]
+        # Warm: the same questions again (an FAQ, a repeated widget question): cached question vectors.
+        warm = _timed(lambda q: advisor.ask(q), questions, repeat)
     figures = {
         "embedder": advisor.embedder.name,
         "model_load_s": round(load_s, 3),
@@ -104,7 +111,8 @@ def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Pa
                    "seconds": round(ingest_s, 3), "words_per_s": round(words / ingest_s, 1) if ingest_s else None,
                    "chunks_per_s": round(report.chunks / ingest_s, 2) if ingest_s else None,
                    "unchanged_reingest_s": round(reingest_s, 3), "unchanged_reported": not unchanged.changed_anything},
-        "queries": len(questions) * repeat,
+        "questions": len(questions),
+        "warm_ms": {"p50": round(_percentile(warm, 50), 2), "p95": round(_percentile(warm, 95), 2)},
         "advisor_ms": {"p50": round(_percentile(full, 50), 2), "p95": round(_percentile(full, 95), 2),
                        "mean": round(statistics.fmean(full), 2)},
         "first_delta_ms": {"p50": round(_percentile(first, 50), 2), "p95": round(_percentile(first, 95), 2)},
@@ -119,12 +127,14 @@ def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Pa
     print(f"ingest              {ing['documents']} docs, {ing['chunks']} chunks, {ing['words']} words in "
           f"{ing['seconds']} s ({ing['words_per_s']} words/s, {ing['chunks_per_s']} chunks/s)")
     print(f"re-ingest unchanged {ing['unchanged_reingest_s']} s (reported unchanged: {ing['unchanged_reported']})")
-    print(f"queries             {figures['queries']} ({len(questions)} questions x {repeat})")
+    print(f"questions           {len(questions)} (cold: each new to the question-vector cache)")
     print(f"advisor latency     p50 {figures['advisor_ms']['p50']} ms, p95 {figures['advisor_ms']['p95']} ms")
     print(f"first streamed text p50 {figures['first_delta_ms']['p50']} ms, p95 {figures['first_delta_ms']['p95']} ms "
           "(time to first delta of /v1/chat/stream)")
     print(f"naive latency       p50 {figures['naive_ms']['p50']} ms, p95 {figures['naive_ms']['p95']} ms "
           f"(dense-only top-4, same index)")
     print(f"ratio advisor/naive p50 x{figures['advisor_vs_naive_p50']}")
+    print(f"advisor, repeated   p50 {figures['warm_ms']['p50']} ms, p95 {figures['warm_ms']['p95']} ms "
+          f"({repeat} more passes, cached question vectors)")
     print(f"peak memory (RSS)   {figures['peak_rss_mb']} MB")
     return figures

