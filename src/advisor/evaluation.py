@@ -306,8 +306,11 @@ def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[
                                                    "chroma_url": None, "refresh_seconds": 0})
         advisor = Advisor(run_settings, embedder=embedder)
         advisor.ingest(spec.corpus)
+        clear = getattr(advisor.embedder, "clear_cache", lambda: None)
+        clear()  # both pipelines meet every question cold, so their latencies compare
         advisor_results = run_advisor(advisor, items, progress=progress)
         naive = NaivePipeline(advisor.embedder, documents)
+        clear()
         naive_results = run_naive(naive, items, progress=progress)
         chunk_texts = {c.id: c.text for c in advisor.snapshot().chunks.values()}
     return {
