@@ -10,15 +10,15 @@ from fastapi.testclient import TestClient
 from advisor.advisor import Advisor
 from api.app import create_app
 
+from . import wait_until_ready
+
 
 @pytest.fixture
 def client(hash_settings):
     advisor = Advisor(hash_settings)
     advisor.ingest()
     with TestClient(create_app(hash_settings, advisor=advisor)) as c:
-        deadline = time.monotonic() + 30
-        while c.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until_ready(c)
         yield c
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,8 @@ from hypothesis import HealthCheck, settings
 from advisor.advisor import Advisor
 from advisor.settings import AdvisorSettings, RetrievalSettings
 from api.app import create_app
+
+from . import wait_until_ready
 
 from ..conftest import BLOG
 
@@ -59,10 +60,7 @@ def client():
     app.state there, so both are harmless together.
     """
     with TestClient(APP) as c:
-        deadline = time.monotonic() + 30
-        while c.get("/readyz").status_code != 200:
-            assert time.monotonic() < deadline, "the app did not get ready"
-            time.sleep(0.05)
+        wait_until_ready(c)
         yield c
 
 

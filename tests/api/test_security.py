@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +10,8 @@ from fastapi.testclient import TestClient
 from advisor.advisor import Advisor
 from advisor.settings import SecuritySettings
 from api.app import create_app
+
+from . import wait_until_ready
 from api.security import TokenBucket, anonymise_ip, keys_match
 
 INJECTION_DOC = """---
@@ -32,9 +33,7 @@ def _client(settings, **security):
     advisor.ingest()
     client = TestClient(create_app(settings, advisor=advisor))
     client.__enter__()
-    deadline = time.monotonic() + 30
-    while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until_ready(client)
     return client
 
 

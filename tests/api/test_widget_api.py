@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +12,8 @@ from advisor.advisor import Advisor
 from advisor.faq import render_answer, safe_url
 from advisor.types import Answer, Citation
 from api.app import create_app
+
+from . import wait_until_ready
 
 from ..conftest import SYNTHETIC_DOC
 
@@ -29,9 +30,7 @@ def client(settings, corpus_dir):
     advisor = Advisor(settings)
     advisor.ingest()
     with TestClient(create_app(settings, advisor=advisor)) as c:
-        deadline = time.monotonic() + 30
-        while c.get("/readyz").status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until_ready(c)
         yield c
 
 
