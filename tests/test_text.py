@@ -9,7 +9,6 @@ from advisor.text import (
     STOPWORDS,
     CompoundSplitter,
     analyze,
-    content_terms,
     detect_question_type,
     expand_tokens,
     make_stemmer,
@@ -235,11 +234,6 @@ def test_split_edge_cases() -> None:
     assert "de" not in splitter.vocabulary  # stopwords never serve as parts
 
 
-def test_splitter_from_texts() -> None:
-    splitter = CompoundSplitter.from_texts(["De samenwerking met de politie.", "Een nieuw verband."])
-    assert splitter.split("samenwerkingsverband") == ["samenwerking", "verband"]
-
-
 def test_expand_tokens_keeps_whole_word_and_order() -> None:
     splitter = CompoundSplitter(["samenwerking", "verband"])
     assert expand_tokens(["een", "samenwerkingsverband", "nu"], splitter) == [
@@ -247,7 +241,7 @@ def test_expand_tokens_keeps_whole_word_and_order() -> None:
     assert expand_tokens(["samenwerkingsverband"], None) == ["samenwerkingsverband"]
 
 
-# --- analyze and content_terms -----------------------------------------------------------------------------
+# --- analyze ---------------------------------------------------------------------------------------------------
 
 
 def test_analyze_pipeline() -> None:
@@ -270,11 +264,6 @@ def test_analyze_is_deterministic_and_selectable() -> None:
     assert analyze(text, splitter) == analyze(text, splitter)
     assert "meen" in analyze("de gemeente", stemmer="dutch")
     assert "meen" not in analyze("de gemeente")
-
-
-def test_content_terms_deduplicated_without_stopwords() -> None:
-    assert content_terms("Wat doen de gemeente en de gemeenten met andere partners en partner?") == [
-        "gemeent", "ander", "partner"]
 
 
 # --- question types ----------------------------------------------------------------------------------------

@@ -188,8 +188,8 @@ class ExtractiveAnswerer:
         documents = {c.passage.chunk.document_id for c in ordered}
         if len(documents) == 1:
             meta = ordered[0].passage.chunk.metadata
-            kind = {"blog": "de blog", "whitepaper": "het whitepaper"}.get(str(meta.get("kind", "")), "de publicatie")
-            lead = f"In {kind} ‘{meta.get('title', '')}’ staat hierover:"
+            kind = prompts.KIND_NAMES.get(str(meta.get("kind", "")), prompts.KIND_DEFAULT)
+            lead = prompts.ANSWER_LEAD_IN_ONE.format(kind=kind, title=meta.get("title", ""))
         else:
             lead = prompts.ANSWER_LEAD_IN
         return Answer(answered=True, answer=f"{lead}\n\n{body}", citations=citations, confidence=confidence,

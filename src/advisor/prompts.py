@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Sequence
 
 ANSWER_LEAD_IN = "Dit zeggen onze publicaties hierover:"
-ANSWER_LEAD_IN_SINGLE = "Volgens {title}:"
+ANSWER_LEAD_IN_ONE = "In {kind} ‘{title}’ staat hierover:"
+KIND_NAMES = {"blog": "de blog", "whitepaper": "het whitepaper"}
+KIND_DEFAULT = "de publicatie"
 
 REFUSAL = (
     "Op deze vraag kan ik in de publicaties van {publisher} geen betrouwbaar antwoord vinden, "

@@ -218,11 +218,6 @@ class CompoundSplitter:
         self.min_rest = min_rest
         self._cache: dict[str, list[str]] = {}
 
-    @classmethod
-    def from_texts(cls, texts: Iterable[str], **kwargs: int) -> CompoundSplitter:
-        """A splitter whose vocabulary is every token of texts."""
-        return cls((tok for text in texts for tok in tokenize(text)), **kwargs)
-
     def split(self, token: str) -> list[str]:
         """[modifier, head] of a compound (linking s/e/en removed when that gives a known word), else []."""
         if token not in self._cache:
@@ -330,12 +325,6 @@ def analyze(text: str, splitter: CompoundSplitter | None = None, *, stemmer: str
     """BM25 terms: tokenize, drop stopwords, add compound parts (keeping the whole word), stem."""
     stem_fn = make_stemmer(stemmer)
     return [stem_fn(t) for t in expand_tokens(_content_tokens(text), splitter)]
-
-
-def content_terms(text: str, splitter: CompoundSplitter | None = None, *,
-                  stemmer: str = STEMMER_ALGORITHM) -> list[str]:
-    """Stemmed, de-duplicated content terms of a question (compound parts included when a splitter is given)."""
-    return list(dict.fromkeys(analyze(text, splitter, stemmer=stemmer)))
 
 
 # --- question types ----------------------------------------------------------------------------------------
