@@ -453,3 +453,21 @@ def test_phone_layout(page: Page, live):
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 0.5
     _ask(page, MANDATE_Q, 0)
     _shot(page, "widget-phone.png")
+
+
+def test_demo_page_faq_works_without_javascript(browser, live):
+    """The "Meer weten?" FAQ is server-rendered: with JavaScript off it still opens and shows cited answers."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(live.base + "/")
+        expect(page.get_by_role("heading", name="Meer weten?")).to_be_visible()
+        question = page.locator("details summary", has_text="Waarom is mandaat belangrijk")
+        question.click()
+        answer = page.locator("details[open] .advisor-answer")
+        expect(answer).to_contain_text("ruggenspraak")
+        expect(answer.locator(".advisor-sources blockquote").first).to_be_visible()
+        assert page.locator("#advisor-widget").count() == 0  # no script ran: the page still works
+        _shot(page, "demo-faq-no-js.png")
+    finally:
+        context.close()
