@@ -8,6 +8,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from advisor import prompts
 from advisor.advisor import Advisor
 from advisor.errors import IngestLockedError
 
@@ -22,12 +23,12 @@ def reingest(request: Request):
     advisor: Advisor = request.app.state.advisor
     if not _ingest_lock.acquire(blocking=False):
         return JSONResponse(status_code=409, content={"error": {"code": "ingest_running",
-                                                                "message": "Er loopt al een indexering."}})
+                                                                "message": prompts.HTTP_INGEST_RUNNING}})
     try:
         report = advisor.ingest()
     except IngestLockedError:
         return JSONResponse(status_code=409, content={"error": {"code": "ingest_running",
-                                                                "message": "Er loopt al een indexering."}})
+                                                                "message": prompts.HTTP_INGEST_RUNNING}})
     finally:
         _ingest_lock.release()
     data = asdict(report)

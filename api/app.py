@@ -71,16 +71,14 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         if any(err.get("type") == "json_invalid" for err in exc.errors()):
-            return _error(400, "invalid_json", "De aanvraag is geen geldige JSON.")
-        return _error(422, "invalid_request", "De aanvraag is ongeldig: " + "; ".join(
-            f"{'.'.join(str(p) for p in err.get('loc', ())[1:])}: {err.get('msg')}" for err in exc.errors()))
+            return _error(400, "invalid_json", prompts.HTTP_INVALID_JSON)
+        return _error(422, "invalid_request", prompts.HTTP_INVALID_REQUEST.format(details="; ".join(
+            f"{'.'.join(str(p) for p in err.get('loc', ())[1:])}: {err.get('msg')}" for err in exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {400: "De aanvraag kon niet worden gelezen.", 404: "Niet gevonden.",
-                    405: "Deze methode is hier niet toegestaan.", 413: "De aanvraag is te groot."}
         return _error(exc.status_code, "http_" + str(exc.status_code),
-                      messages.get(exc.status_code, "De aanvraag kon niet worden verwerkt."))
+                      prompts.HTTP_STATUS.get(exc.status_code, prompts.HTTP_OTHER))
 
     @app.exception_handler(InvalidQuestionError)
     async def invalid_question(request: Request, exc: InvalidQuestionError) -> JSONResponse:

@@ -9,6 +9,7 @@ from typing import Annotated, Iterator
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 
+from advisor import prompts
 from advisor.advisor import Advisor, answer_id
 from advisor.errors import AdvisorError
 from advisor.faq import read_questions, render_answer, render_faq
@@ -79,7 +80,7 @@ def chat_stream(body: ChatRequest, advisor: AdvisorDep) -> StreamingResponse:
         except AdvisorError as exc:
             yield _sse("error", {"code": "unavailable", "message": exc.user_message})
         except Exception:  # noqa: BLE001 - the client gets a Dutch message, never a stack trace
-            yield _sse("error", {"code": "internal", "message": "Er ging iets mis bij het maken van het antwoord."})
+            yield _sse("error", {"code": "internal", "message": prompts.HTTP_STREAM_FAILED})
 
     return StreamingResponse(generate(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -138,7 +139,7 @@ def demo_page(request: Request) -> HTMLResponse:
             app.state.faq_cache = cached
         faq = cached[1]
     except AdvisorError:
-        faq = '<p class="advisor-faq-unavailable">De veelgestelde vragen zijn even niet beschikbaar.</p>'
+        faq = f'<p class="advisor-faq-unavailable">{prompts.FAQ_UNAVAILABLE}</p>'
     base = str(request.base_url).rstrip("/")
     page = (WIDGET_DIR / "index.html").read_text(encoding="utf-8")
     return HTMLResponse(page.replace("{{FAQ}}", faq).replace("{{BASE}}", base))

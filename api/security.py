@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Awaitable, Callable
 
+from advisor import prompts
 from advisor.settings import SecuritySettings
 
 log = logging.getLogger("advisor.access")
@@ -96,31 +97,31 @@ class SecurityMiddleware:
         path, method = scope.get("path", ""), scope.get("method", "GET")
         length = headers.get("content-length")
         if length and length.isdigit() and int(length) > self.settings.max_body_bytes:
-            return _json(413, "too_large", f"De aanvraag is te groot (maximaal {self.settings.max_body_bytes} bytes).")
+            return _json(413, "too_large", prompts.HTTP_TOO_LARGE.format(limit=self.settings.max_body_bytes))
         key = headers.get("x-advisor-key")
         if path.startswith("/v1/admin"):  # admin routes take no body: only the key matters
             admin = self.settings.admin_key
             if admin is None or not keys_match(key, admin.get_secret_value()):
                 return _json(401 if admin else 404, "unauthorized" if admin else "not_found",
-                             "Geen toegang." if admin else "Niet gevonden.")
+                             prompts.HTTP_NO_ACCESS if admin else prompts.HTTP_STATUS[404])
             return None
         if method == "POST" and path.startswith("/v1/"):
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json":
-                return _json(415, "unsupported_media_type", "Stuur de aanvraag als JSON (content-type application/json).")
+                return _json(415, "unsupported_media_type", prompts.HTTP_NOT_JSON)
         widget_route = path in _WIDGET_PATHS
         valid_key = key is not None and any(keys_match(key, k) for k in self.settings.widget_keys)
         if widget_route and key is not None and not valid_key:
-            return _json(401, "invalid_key", "Deze sleutel is niet geldig.")
+            return _json(401, "invalid_key", prompts.HTTP_INVALID_KEY)
         if widget_route and self.settings.require_widget_key and not valid_key:
-            return _json(401, "key_required", "Voor deze vraag is een geldige sleutel nodig.")
+            return _json(401, "key_required", prompts.HTTP_KEY_REQUIRED)
         if widget_route:
             bucket, bucket_key = (self.key_bucket, "k:" + key) if valid_key else \
                 (self.ip_bucket, "ip:" + self._client_ip(scope, headers))
             wait = bucket.take(bucket_key) if bucket else 0.0
             if wait > 0:
-                return _json(429, "rate_limited", "Je stelt te veel vragen achter elkaar; wacht even en probeer "
-                             "het opnieuw.", {"Retry-After": str(max(1, int(wait + 0.999)))})
+                return _json(429, "rate_limited", prompts.HTTP_RATE_LIMITED,
+                             {"Retry-After": str(max(1, int(wait + 0.999)))})
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -164,7 +165,7 @@ class SecurityMiddleware:
             else:
                 await self.app(scope, limited_receive, secured_send)
         except _BodyTooLarge:
-            status, raw, body = _json(413, "too_large", f"De aanvraag is te groot (maximaal {limit} bytes).")
+            status, raw, body = _json(413, "too_large", prompts.HTTP_TOO_LARGE.format(limit=limit))
             await secured_send({"type": "http.response.start", "status": status, "headers": raw})
             await send({"type": "http.response.body", "body": body})
         finally:

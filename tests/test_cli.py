@@ -82,3 +82,8 @@ def test_eval_ablations_print_every_variant(hash_env, capsys):
     out = capsys.readouterr().out
     for variant in ("default", "dense only", "no compound splitting", "BM25 only, no compounds"):
         assert variant in out
+
+
+def test_serve_refuses_several_workers_on_the_embedded_store(hash_env, capsys):
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "ADVISOR_CHROMA_URL" in capsys.readouterr().err

@@ -65,6 +65,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .settings import get_settings
 
     settings = get_settings()
+    if args.workers > 1 and not settings.chroma_url:
+        # Each worker would open the embedded Chroma files on its own; several processes on one embedded
+        # store are not supported by Chroma. A Chroma server gives every worker the same index version.
+        print("advisor: --workers > 1 needs a Chroma server (set ADVISOR_CHROMA_URL, e.g. `chroma run --path "
+              "DIR --port 8001`); the embedded store serves one worker.", file=sys.stderr)
+        return 2
     uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.host, port=args.port or settings.port,
                 workers=args.workers, log_level="info", access_log=False)
     return 0

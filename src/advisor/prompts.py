@@ -28,6 +28,22 @@ QUESTION_INVALID = "Je vraag bevat tekens die ik niet kan verwerken."
 TOO_MANY_TURNS = "Het gesprek is te lang geworden ({turns} beurten, maximaal {limit}); begin een nieuw gesprek."
 NOT_READY = "De adviseur is nog niet klaar: er is nog geen index gebouwd."
 
+# HTTP error messages (the API's one error shape carries these).
+HTTP_INVALID_JSON = "De aanvraag is geen geldige JSON."
+HTTP_INVALID_REQUEST = "De aanvraag is ongeldig: {details}"
+HTTP_STATUS = {400: "De aanvraag kon niet worden gelezen.", 404: "Niet gevonden.",
+               405: "Deze methode is hier niet toegestaan.", 413: "De aanvraag is te groot."}
+HTTP_OTHER = "De aanvraag kon niet worden verwerkt."
+HTTP_TOO_LARGE = "De aanvraag is te groot (maximaal {limit} bytes)."
+HTTP_NOT_JSON = "Stuur de aanvraag als JSON (content-type application/json)."
+HTTP_NO_ACCESS = "Geen toegang."
+HTTP_INVALID_KEY = "Deze sleutel is niet geldig."
+HTTP_KEY_REQUIRED = "Voor deze vraag is een geldige sleutel nodig."
+HTTP_RATE_LIMITED = "Je stelt te veel vragen achter elkaar; wacht even en probeer het opnieuw."
+HTTP_STREAM_FAILED = "Er ging iets mis bij het maken van het antwoord."
+HTTP_INGEST_RUNNING = "Er loopt al een indexering."
+FAQ_UNAVAILABLE = "De veelgestelde vragen zijn even niet beschikbaar."
+
 
 def format_topics(titles: Sequence[str], limit: int = 5) -> str:
     """A readable Dutch list of document titles."""
