@@ -96,3 +96,14 @@ def test_semantic_matching_uses_the_embedder():
     groups = matcher.groups("mandaat", None, None)
     assert matcher.coverage(groups, set(), ["mandaat"]) == 1.0  # same word, same vector
     assert matcher.coverage(groups, set(), ["fietsenstalling"]) == 0.0
+
+
+def test_contrastive_questions_need_evidence_beyond_the_known_item():
+    from advisor.decision import contrastive_word
+
+    assert contrastive_word("Wat zijn de andere inzichten uit het whitepaper?") == "andere"
+    assert contrastive_word("Welke overige partners doen mee?") == "overige"
+    assert contrastive_word("Wat zijn de inzichten uit het whitepaper?") is None
+    matcher = TermMatcher(None)
+    evidence = set(analyze("Eén van de inzichten uit het whitepaper is het belang van mandaat."))
+    assert not matcher.covers_focus("andere", evidence, [], None, None)

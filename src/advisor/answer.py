@@ -8,8 +8,8 @@ from typing import Mapping, Protocol, Sequence
 import numpy as np
 
 from . import prompts
-from .decision import (HARMFUL, LEGAL, Decision, SpellingIndex, TermMatcher, focus_word, question_type,
-                       type_matches, unknown_names)
+from .decision import (HARMFUL, LEGAL, Decision, SpellingIndex, TermMatcher, contrastive_word, focus_word,
+                       question_type, type_matches, unknown_names)
 from .embeddings import Embedder
 from .settings import AdvisorSettings
 from .text import CompoundSplitter, analyze, split_sentences, tokenize
@@ -148,6 +148,9 @@ class ExtractiveAnswerer:
             return verdict(False, "unknown_name"), selected
         if cov < r.min_coverage:
             return verdict(False, "low_coverage"), selected
+        contrast = contrastive_word(question)
+        if contrast and not self.matcher.covers_focus(contrast, stems, words, None, None):
+            return verdict(False, "focus_missing"), selected
         focus = focus_word(question) or (focus_word(query) if query != question else None)
         if focus and not self.matcher.covers_focus(focus, stems, words, splitter, spelling):
             return verdict(False, "focus_missing"), selected

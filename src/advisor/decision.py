@@ -104,6 +104,16 @@ voorbeeld voorbeelden maatregel maatregelen middel middelen soort soorten type t
 """.split())
 
 
+# "andere/overige/verdere X" asks for X beyond what is known: evidence about X itself does not answer it.
+_CONTRASTIVE = re.compile(r"\b(andere|overige|verdere)\s+\w+", re.IGNORECASE)
+
+
+def contrastive_word(question: str) -> str | None:
+    """The contrastive modifier of a question ("andere" in "Wat zijn de andere inzichten?"), if any."""
+    match = _CONTRASTIVE.search(question)
+    return match.group(1).lower() if match else None
+
+
 def focus_word(question: str) -> str | None:
     """The word a "welke/hoeveel/wat voor" question asks about, e.g. "softwarepakket" in "Welk softwarepakket ...?"."""
     match = _FOCUS.search(question)
