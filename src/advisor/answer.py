@@ -58,7 +58,7 @@ class ExtractiveAnswerer:
         self._term_cache: dict[tuple, frozenset[str]] = {}
 
     def _terms(self, sentence: str, splitter: CompoundSplitter | None, stemmer: str) -> set[str]:
-        """Analysed terms of a source sentence, cached: the same sentences come back question after question."""
+        """Analysed terms of a source sentence or header, cached: they come back question after question."""
         key = (id(splitter), stemmer, sentence)
         terms = self._term_cache.get(key)
         if terms is None:
@@ -79,7 +79,7 @@ class ExtractiveAnswerer:
         for passage in passages:
             # Words the title and headings already cover are context shared by every chunk of the document,
             # not evidence: a sentence that merely restates the title must not win on them.
-            header = set(analyze(passage.chunk.context_header, splitter, stemmer=stemmer))
+            header = self._terms(passage.chunk.context_header, splitter, stemmer)
             focus = [g for g in groups if not g[1] & header] or groups
             sentences = chunk_sentences(passage.chunk.text)
             stored = (sentence_vectors or {}).get(passage.chunk.id)
@@ -132,7 +132,7 @@ class ExtractiveAnswerer:
         stems: set[str] = set()
         words: set[str] = set()
         for c in selected:
-            stems |= c.terms | set(analyze(c.passage.chunk.context_header, None, stemmer=r.stemmer))
+            stems |= c.terms | self._terms(c.passage.chunk.context_header, None, r.stemmer)
             words |= set(tokenize(c.sentence))
         cov = self.matcher.coverage(groups, stems, words)
         similarity = min(1.0, max(0.0, (max_dense - (r.min_dense - 0.1)) / 0.2))
