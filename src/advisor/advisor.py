@@ -15,7 +15,7 @@ import numpy as np
 from . import prompts
 from .answer import Answerer, ExtractiveAnswerer, chunk_sentences
 from .chunking import split
-from .corpus import load_corpus
+from .corpus import document_id, load_corpus
 from .embeddings import Embedder, make_embedder
 from .errors import ConfigurationError, IndexNotReadyError, IngestLockedError, InvalidQuestionError
 from .retrieval import HybridRetriever, IndexSnapshot, chunk_to_metadata
@@ -125,12 +125,11 @@ class Advisor:
             documents, skipped = load_corpus(root)
             report = IngestReport(skipped=list(skipped))
             current = self.store.current()
-            previous: dict[str, str] = {}
-            if current is not None and current.embedder == self.index_key:
-                for meta in self.store.read(current.version).metadatas:
-                    previous[meta["document_id"]] = meta["doc_hash"]
+            reusable = current is not None and current.embedder == self.index_key
+            stored = self.store.read(current.version).metadatas if reusable else []
+            previous = {meta["document_id"]: meta["doc_hash"] for meta in stored}
             # A file that exists but failed to load keeps its previous chunks: a bad edit loses nothing.
-            failed_ids = {d for d in previous if any(_same_doc(d, s) for s in skipped)}
+            failed_ids = {document_id(s.path) for s in skipped} & set(previous)
             by_id = {d.id: d for d in documents}
             for doc in documents:
                 if doc.id not in previous:
@@ -141,10 +140,10 @@ class Advisor:
                     report.unchanged.append(doc.id)
             report.removed = sorted(set(previous) - set(by_id) - failed_ids)
             kept = report.unchanged + sorted(failed_ids)
-            if current is not None and not report.changed_anything and current.embedder == self.index_key:
+            if reusable and not report.changed_anything:
                 report.version = current.version
                 report.documents = len(kept)
-                report.chunks = len(self.store.read(current.version).ids)
+                report.chunks = len(stored)
                 report.seconds = time.perf_counter() - started
                 return report
             version = new_version_id()
@@ -264,9 +263,3 @@ class Advisor:
 def answer_id(question: str, answer: Answer) -> str:
     """A stable id for an answer, so feedback can refer to it without the server keeping state."""
     return content_hash(f"{question}\x1f{answer.answer}")
-
-
-def _same_doc(document_id: str, skipped: SkippedFile) -> bool:
-    from .corpus import document_id as id_for_path
-
-    return id_for_path(skipped.path) == document_id

@@ -12,7 +12,7 @@ from .decision import (HARMFUL, LEGAL, Decision, SpellingIndex, TermMatcher, con
                        question_type, type_matches, unknown_names)
 from .embeddings import Embedder
 from .settings import AdvisorSettings
-from .text import CompoundSplitter, analyze, split_sentences, tokenize
+from .text import CompoundSplitter, analyze, jaccard, split_sentences, tokenize
 from .types import Answer, Citation, Passage
 
 
@@ -104,7 +104,7 @@ class ExtractiveAnswerer:
         for cand in ranked:
             if len(selected) >= self.settings.answer.max_sentences or cand.score < self.settings.answer.min_relative_score * ranked[0].score:
                 break
-            if any(len(cand.terms & s.terms) / max(1, len(cand.terms | s.terms)) > 0.6 for s in selected):
+            if any(jaccard(cand.terms, s.terms) > 0.6 for s in selected):
                 continue  # redundant with a sentence already chosen
             selected.append(cand)
         return selected

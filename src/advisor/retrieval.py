@@ -15,7 +15,7 @@ from .embeddings import Embedder
 from .lexical import LexicalIndex
 from .settings import RetrievalSettings
 from .store import VectorStore
-from .text import tokenize
+from .text import jaccard, tokenize
 from .types import Chunk, Passage
 
 
@@ -115,7 +115,7 @@ def _near_duplicate(a: Chunk, b: Chunk, threshold: float = 0.9) -> bool:
     ta, tb = _token_set(a.text), _token_set(b.text)
     if not ta or not tb:
         return a.text == b.text
-    return len(ta & tb) / len(ta | tb) >= threshold
+    return jaccard(ta, tb) >= threshold
 
 
 class HybridRetriever:

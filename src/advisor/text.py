@@ -368,3 +368,8 @@ def detect_question_type(question: str) -> str:
     # "..., is dat een probleem?": a yes/no question in the last clause.
     last_clause = re.findall(r"[^\W_]+", re.split(r"[,;:]", sentence)[-1])
     return "yesno" if verb_first or (last_clause and last_clause[0] in _YESNO_VERBS) else "other"
+
+
+def jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
+    """Overlap of two term sets (0..1); used to spot near-duplicate chunks and redundant sentences."""
+    return len(a & b) / len(a | b) if a or b else 0.0
