@@ -57,6 +57,7 @@ class DocumentInfo(BaseModel):
     date: str | None = None
     author: str | None = None
     kind: str | None = None
+    publisher: str | None = None
 
 
 class ErrorDetail(BaseModel):

@@ -53,9 +53,9 @@ def corpus_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def hash_settings(tmp_path, corpus_dir) -> AdvisorSettings:
-    """Fast settings: deterministic hash embedder; similarity gate off (its scale is not a real model's)."""
+    """Fast settings: deterministic hash embedder; the fitted decision off (it is fitted on e5 features, not hash vectors)."""
     return AdvisorSettings(corpus_dir=corpus_dir, data_dir=tmp_path / "data", embedder="hash", refresh_seconds=0,
-                           retrieval=RetrievalSettings(min_dense=0.0))
+                           retrieval=RetrievalSettings(refuse=False))
 
 
 @pytest.fixture(scope="session")

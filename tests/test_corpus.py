@@ -106,7 +106,8 @@ def make_docx(path: Path) -> Path:
 
 def test_api_constants() -> None:
     assert SUPPORTED_SUFFIXES == (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
-    assert "Vragen?" in DEFAULT_BOILERPLATE
+    # Chrome is recognised by general signals (reader.py), not by one site's strings: no default list.
+    assert DEFAULT_BOILERPLATE == ()
 
 
 def test_markdown_front_matter_headings_and_boilerplate(tmp_path: Path) -> None:
@@ -128,13 +129,12 @@ def test_markdown_front_matter_headings_and_boilerplate(tmp_path: Path) -> None:
     paths = [s.headings for s in doc.sections]
     assert paths == [(), ("Eerste kop",), ("Eerste kop", "Subkop"), ("Tweede kop",), ("Derde kop",)]
     first = doc.sections[1].text
-    assert first == (
-        "Eerste alinea onder de eerste kop, met **nadruk** die letterlijk blijft.\n"
+    assert first == (  # Markdown is read as a reader sees it: emphasis rendered, soft line breaks joined
+        "Eerste alinea onder de eerste kop, met nadruk die letterlijk blijft. "
         "Tweede regel van dezelfde alinea.\n\nTweede alinea onder de eerste kop."
     )
     text = doc.text
-    for chrome in ("Vragen?", "Je kunt ons mailen", "Impact op morgen", "Blijf op de hoogte", "nieuwsbrief",
-                   "Blog Synthetisch"):
+    for chrome in ("Vragen?", "Je kunt ons mailen", "Blijf op de hoogte", "nieuwsbrief", "Blog Synthetisch"):
         assert chrome not in text
     assert doc.title not in text  # title heading, title repeat and "Blog <title>" are all dropped
     assert "Laatste synthetische zin." in text

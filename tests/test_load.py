@@ -32,7 +32,7 @@ from api.app import create_app
 corpus, data, port, key = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 # The load test's widget key gets a limit far above what 50 clients send; the per-IP limit stays on.
 settings = AdvisorSettings(corpus_dir=corpus, data_dir=data, embedder="hash", refresh_seconds=0,
-                           retrieval=RetrievalSettings(min_dense=0.0),
+                           retrieval=RetrievalSettings(refuse=False),
                            security={"widget_keys": [key], "rate_per_key": 1_000_000})
 advisor = Advisor(settings)
 advisor.ingest()

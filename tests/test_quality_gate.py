@@ -34,7 +34,7 @@ def test_advisor_beats_the_naive_baseline_where_it_matters(eval_reports):
 def test_a_weakened_configuration_fails_the_gate(e5_embedder):
     """Top-1 passage, one sentence, no refusal: the gate must catch it."""
     weak = AdvisorSettings(retrieval=RetrievalSettings(top_n=1, refuse=False),
-                           answer=AnswerSettings(max_sentences=1))
+                           answer=AnswerSettings(max_units=1))
     spec = dataset_specs(ROOT / "evals" / "config.toml")["corpus"]
     spec.path, spec.corpus = ROOT / spec.path, ROOT / spec.corpus
     failures = check_thresholds(evaluate(spec, weak, embedder=e5_embedder), THRESHOLDS)

@@ -1,40 +1,33 @@
-"""The Advisor facade: the one place where settings, store, embedder, retriever and answerer are wired."""
+"""The Advisor facade: wires the five steps (query -> retrieve -> evidence -> decide -> compose) and ingest.
+
+The CLI, the API, eval, train and bench all go through `Advisor.run` / `ask` / `stream`, so they measure the same
+pipeline a user meets.
+"""
 
 from __future__ import annotations
 
-import fcntl
 import re
 import threading
 import time
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
-
-import numpy as np
+from typing import Iterator, Sequence
 
 from . import prompts
-from .answer import Answerer, ExtractiveAnswerer, chunk_sentences
-from .chunking import split
-from .corpus import document_id, load_corpus
+from .compose import Composer, ExtractiveComposer
+from .decision import Decision, Models, decide
 from .embeddings import Embedder, make_embedder
-from .errors import ConfigurationError, IndexNotReadyError, IngestLockedError, InvalidQuestionError
-from .retrieval import HybridRetriever, IndexSnapshot, chunk_to_metadata
+from .errors import ConfigurationError, IndexNotReadyError, InvalidQuestionError
+from .evidence import Evidence, build
+from .ingest import INDEX_FORMAT, Progress, ingest
+from .query import Query, analyse
+from .retrieval import HybridRetriever, IndexSnapshot
 from .settings import AdvisorSettings, get_settings
-from .store import VectorStore, new_version_id
-from .text import STOPWORDS, tokenize
-from .types import Answer, Document, IngestReport, Passage, SkippedFile, Turn, content_hash
-
-Progress = Callable[[int, int, str], None]
-
-# Bumped whenever what an index version stores changes (2: sentence vectors in the chunk metadata), so an
-# index built by older code is rebuilt by the next ingest instead of being served without what the code needs.
-INDEX_FORMAT = 2
+from .store import VectorStore
+from .types import Answer, IngestReport, Passage, Turn, content_hash
 
 _DELTAS = re.compile(r".+?(?:\] |\n\n|$)", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FOLLOW_UP_START = {"en", "maar", "dus", "ook", "of", "dan", "waarom", "hoe"}
-_ANAPHORA = {"dat", "dit", "die", "daar", "daarvan", "daarmee", "daarvoor", "daarbij", "hun", "ze", "zij", "hem",
-             "hen", "ermee", "erover", "ervan", "hiervoor", "hierbij", "zo'n", "zoiets", "het"}
 
 
 def validate_question(question: str, turns: Sequence[Turn], settings: AdvisorSettings) -> str:
@@ -54,28 +47,28 @@ def validate_question(question: str, turns: Sequence[Turn], settings: AdvisorSet
     return cleaned
 
 
-def resolve_follow_up(question: str, turns: Sequence[Turn]) -> str:
-    """The text to retrieve with: a short follow-up borrows the previous user question as context."""
-    earlier = [t.content for t in turns if t.role == "user" and t.content.strip()]
-    if not earlier:
-        return question
-    tokens = tokenize(question)
-    content = [t for t in tokens if t not in STOPWORDS]
-    looks_dependent = (
-        len(tokens) <= 10 and (tokens[:1] and tokens[0] in _FOLLOW_UP_START or any(t in _ANAPHORA for t in tokens))
-    ) or len(content) < 2
-    return f"{earlier[-1]} {question}" if looks_dependent else question
+@dataclass
+class Run:
+    """Every hand-off of one question through the pipeline (eval and train read these)."""
+
+    query: Query
+    passages: list[Passage]
+    evidence: Evidence
+    decision: Decision
+    answer: Answer
 
 
 class Advisor:
     """Ingest documents and answer Dutch questions from them, with sources."""
 
     def __init__(self, settings: AdvisorSettings, *, embedder: Embedder | None = None,
-                 store: VectorStore | None = None, answerer: Answerer | None = None) -> None:
+                 store: VectorStore | None = None, composer: Composer | None = None,
+                 models: Models | None = None) -> None:
         self.settings = settings
         self._embedder = embedder
         self.store = store or VectorStore(settings.data_dir, settings.chroma_url)
-        self._answerer = answerer
+        self._composer = composer
+        self._models = models
         self._snapshot: IndexSnapshot | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
@@ -96,93 +89,19 @@ class Advisor:
         return f"{self.embedder.name}|format{INDEX_FORMAT}"
 
     @property
-    def answerer(self) -> Answerer:
-        if self._answerer is None:
-            self._answerer = ExtractiveAnswerer(self.settings, self.embedder)
-        return self._answerer
+    def models(self) -> Models:
+        """The fitted decision models (guardrail, metadata intent, selection, decision)."""
+        if self._models is None:
+            self._models = Models.load(self.settings.models_dir)
+        return self._models
 
     # -- ingest ---------------------------------------------------------------------------
-    @contextmanager
-    def _ingest_lock(self) -> Iterator[None]:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.settings.data_dir / "ingest.lock", "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise IngestLockedError("another ingest is running") from exc
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
     def ingest(self, path: Path | None = None, *, progress: Progress | None = None) -> IngestReport:
         """Index `path` (default: the corpus folder) incrementally and publish a new version atomically."""
-        started = time.perf_counter()
-        root = Path(path or self.settings.corpus_dir)
-        if not root.is_dir():
-            raise ConfigurationError(f"corpus folder {root} does not exist")
-        with self._ingest_lock():
-            documents, skipped = load_corpus(root)
-            report = IngestReport(skipped=list(skipped))
-            current = self.store.current()
-            reusable = current is not None and current.embedder == self.index_key
-            stored = self.store.read(current.version).metadatas if reusable else []
-            previous = {meta["document_id"]: meta["doc_hash"] for meta in stored}
-            # A file that exists but failed to load keeps its previous chunks: a bad edit loses nothing.
-            failed_ids = {document_id(s.path) for s in skipped} & set(previous)
-            by_id = {d.id: d for d in documents}
-            for doc in documents:
-                if doc.id not in previous:
-                    report.added.append(doc.id)
-                elif previous[doc.id] != doc.content_hash:
-                    report.changed.append(doc.id)
-                else:
-                    report.unchanged.append(doc.id)
-            report.removed = sorted(set(previous) - set(by_id) - failed_ids)
-            kept = report.unchanged + sorted(failed_ids)
-            if reusable and not report.changed_anything:
-                report.version = current.version
-                report.documents = len(kept)
-                report.chunks = len(stored)
-                report.seconds = time.perf_counter() - started
-                return report
-            version = new_version_id()
-            self.store.create(version)
-            if kept and current is not None:
-                old = self.store.read(current.version, embeddings=True, where={"document_id": {"$in": kept}})
-                if old.ids:
-                    self.store.add(version, old.ids, old.embeddings, old.documents, old.metadatas)
-                report.chunks += len(old.ids)
-            todo = [by_id[d] for d in report.added + report.changed]
-            report.chunks += self._embed_documents(version, todo, report, progress)
-            self.store.publish(version, self.index_key)
-            report.version = version
-            report.documents = len(kept) + len(todo)
-            self.store.prune(self.settings.keep_versions)
+        report = ingest(Path(path or self.settings.corpus_dir), settings=self.settings, store=self.store,
+                        embedder=self.embedder, index_key=self.index_key, progress=progress)
         self._snapshot = None  # this process sees the new version on the next question
-        report.seconds = time.perf_counter() - started
         return report
-
-    def _embed_documents(self, version: str, documents: list[Document], report: IngestReport,
-                         progress: Progress | None) -> int:
-        total = 0
-        for i, doc in enumerate(documents, start=1):
-            chunks = split(doc, count_tokens=self.embedder.count_tokens, max_tokens=self.embedder.max_tokens)
-            if chunks:
-                embeddings = self.embedder.embed_documents([c.indexed_text for c in chunks])
-                per_chunk = [[s for _, s in chunk_sentences(c.text)] for c in chunks]
-                flat = self.embedder.embed_documents([s for sentences in per_chunk for s in sentences])
-                offsets = np.cumsum([0] + [len(x) for x in per_chunk])
-                self.store.add(version, [c.id for c in chunks], embeddings, [c.indexed_text for c in chunks],
-                               [chunk_to_metadata(c, doc.content_hash, flat[offsets[i]:offsets[i + 1]])
-                                for i, c in enumerate(chunks)])
-            else:
-                report.skipped.append(SkippedFile(doc.path, "no text to index"))
-            total += len(chunks)
-            report.embedded_chunks += len(chunks)
-            if progress:
-                progress(i, len(documents), doc.path)
-        return total
 
     # -- reading --------------------------------------------------------------------------
     def snapshot(self) -> IndexSnapshot:
@@ -221,43 +140,82 @@ class Advisor:
         retriever = retriever or HybridRetriever(self.store, self.embedder, self.settings.retrieval)
         return retriever.retrieve(self.snapshot(), query, top_n=top_n)
 
-    def ask(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
-            answerer: Answerer | None = None) -> Answer:
-        """Answer a Dutch question from the sources (or refuse politely); earlier turns resolve follow-ups."""
-        answer = None
-        for event, data in self.stream(question, turns=turns, retriever=retriever, answerer=answerer):
-            if event == "done":
-                answer = data
-        assert answer is not None
-        return answer
+    # -- the five steps -------------------------------------------------------------------
+    def analyse(self, question: str, turns: Sequence[Turn] = (), snapshot: IndexSnapshot | None = None) -> Query:
+        """Step 1: the question analysed once, with its vectors (the resolved text for retrieval)."""
+        snapshot = snapshot or self.snapshot()
+        query = analyse(question, turns, splitter=snapshot.lexical.splitter, spelling=snapshot.spelling,
+                        stemmer=self.settings.retrieval.stemmer)
+        own = self.embedder.embed_query(query.text)
+        resolved = own if query.resolved == query.text else self.embedder.embed_query(query.resolved)
+        return query.with_vectors(resolved, own)
 
-    def stream(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
-               answerer: Answerer | None = None) -> Iterator[tuple[str, object]]:
+    def run(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
+            composer: Composer | None = None, models: Models | None = None,
+            exclude: frozenset[str] = frozenset(), refuse: bool | None = None) -> Run:
+        """The whole pipeline for one question; `exclude` answers as if those documents were not indexed."""
+        turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in turns]
+        question = validate_question(question, turns, self.settings)
+        snapshot = self.snapshot()
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        started = t
+
+        def lap(name: str) -> None:
+            nonlocal t
+            now = time.perf_counter()
+            timings[name] = round((now - t) * 1000, 2)
+            t = now
+
+        query = self.analyse(question, turns, snapshot)
+        lap("query")
+        retriever = retriever or HybridRetriever(self.store, self.embedder, self.settings.retrieval)
+        passages = retriever.retrieve(snapshot, query.resolved, vector=query.vector, exclude=exclude)
+        lap("retrieve")
+        evidence = self.evidence(query, passages, snapshot)
+        lap("evidence")
+        decision = decide(evidence, models or self.models, max_units=self.settings.answer.max_units,
+                          refuse=self.settings.retrieval.refuse if refuse is None else refuse)
+        lap("decide")
+        composer = composer or self.composer(snapshot)
+        answer = composer.compose(query, evidence, decision)
+        lap("compose")
+        timings["total"] = round((time.perf_counter() - started) * 1000, 2)
+        answer.timings_ms = timings
+        return Run(query, passages, evidence, decision, answer)
+
+    def evidence(self, query: Query, passages: Sequence[Passage], snapshot: IndexSnapshot | None = None
+                 ) -> Evidence:
+        """Step 3: candidate units and their features (no embedding: unit vectors are stored at ingest)."""
+        snapshot = snapshot or self.snapshot()
+        return build(query, passages, unit_vectors=snapshot.sentence_vectors, analyze=snapshot.lexical.analyze,
+                     idf=snapshot.lexical.idf, max_idf=snapshot.lexical.max_idf, version=snapshot.version,
+                     documents=snapshot.documents_by_id, vocabulary=snapshot.vocabulary)
+
+    def composer(self, snapshot: IndexSnapshot | None = None) -> Composer:
+        if self._composer is not None:
+            return self._composer
+        snapshot = snapshot or self.snapshot()
+        return ExtractiveComposer(publisher=self.settings.publisher, contact=self.settings.contact,
+                                  titles=[d["title"] for d in snapshot.documents()])
+
+    def ask(self, question: str, *, turns: Sequence[Turn | dict] = (), **overrides) -> Answer:
+        """Answer a Dutch question from the sources (or refuse politely); earlier turns resolve follow-ups."""
+        return self.run(question, turns=turns, **overrides).answer
+
+    def stream(self, question: str, *, turns: Sequence[Turn | dict] = (), **overrides
+               ) -> Iterator[tuple[str, object]]:
         """The answer as events: ("retrieval", n passages), ("delta", text)..., ("citations", list), ("done", Answer).
 
         The extractive composer produces the whole answer at once; it is sent in sentence-sized deltas so a
         client can render progressively. Validation errors raise before the first event.
         """
-        started = time.perf_counter()
-        turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in turns]
-        question = validate_question(question, turns, self.settings)
-        snapshot = self.snapshot()
-        query = resolve_follow_up(question, turns)
-        t0 = time.perf_counter()
-        passages = self.retrieve(query, retriever=retriever)
-        t1 = time.perf_counter()
-        yield "retrieval", len(passages)
-        titles = [d["title"] for d in snapshot.documents()]
-        result = (answerer or self.answerer).answer(
-            question, passages, titles=titles, retrieval_query=query, splitter=snapshot.lexical.splitter,
-            spelling=snapshot.spelling, vocabulary=snapshot.vocabulary, sentence_vectors=snapshot.sentence_vectors)
-        t2 = time.perf_counter()
-        result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2),
-                             "total": round((t2 - started) * 1000, 2)}
-        for piece in _DELTAS.findall(result.answer):  # the pieces concatenate to the exact answer text
+        result = self.run(question, turns=turns, **overrides)
+        yield "retrieval", len(result.passages)
+        for piece in _DELTAS.findall(result.answer.answer):  # the pieces concatenate to the exact answer text
             yield "delta", piece
-        yield "citations", result.citations
-        yield "done", result
+        yield "citations", result.answer.citations
+        yield "done", result.answer
 
 
 def answer_id(question: str, answer: Answer) -> str:

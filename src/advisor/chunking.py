@@ -16,11 +16,40 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+def is_list(paragraph: str) -> bool:
+    """A paragraph of "- item" lines (how the reader renders a list)."""
+    lines = paragraph.split("\n")
+    return bool(lines) and all(line.startswith("- ") for line in lines)
+
+
 def _paragraph_sentences(section: Section) -> Iterator[list[str]]:
     for paragraph in section.text.split("\n\n"):
-        sentences = split_sentences(paragraph)
-        if sentences:
-            yield sentences
+        units = paragraph.split("\n") if is_list(paragraph) else split_sentences(paragraph)
+        if units:
+            yield units
+
+
+def chunk_units(text: str) -> list[tuple[int, str, str]]:
+    """(offset, unit text, kind) of a chunk: sentences, and list items ("item", without their "- ").
+
+    Ingest stores one vector per unit in this order, and evidence reads units with the same split.
+    """
+    out, cursor = [], 0
+    for paragraph in text.split("\n\n"):
+        base = text.find(paragraph, cursor)
+        cursor = base + len(paragraph)
+        if is_list(paragraph):
+            offset = base
+            for line in paragraph.split("\n"):
+                out.append((offset + 2, line[2:], "item"))
+                offset += len(line) + 1
+            continue
+        inner = 0
+        for sentence in split_sentences(paragraph):
+            start = paragraph.find(sentence, inner)
+            inner = start + len(sentence)
+            out.append((base + start, sentence, "sentence"))
+    return out
 
 
 def _fit(sentence: str, fits: Callable[[str], bool]) -> list[str]:
@@ -52,10 +81,14 @@ def split(document: Document, *, min_words: int = 60, max_words: int = 200,
     seen: set[str] = set()
 
     def join(pieces: list[tuple[str, bool]]) -> str:
-        # Paragraph breaks survive inside a chunk, so a byline or heading-like line never fuses with the
-        # next sentence when the chunk is split into sentences again.
-        return "".join(("\n\n" if new_paragraph else " ") + text if i else text
-                       for i, (text, new_paragraph) in enumerate(pieces)).strip()
+        # Paragraph breaks survive inside a chunk, so a heading-like line never fuses with the next sentence
+        # when the chunk is split into units again; list items keep one line each.
+        out = []
+        for i, (text, new_paragraph) in enumerate(pieces):
+            if i:
+                out.append("\n\n" if new_paragraph else "\n" if text.startswith("- ") else " ")
+            out.append(text)
+        return "".join(out).strip()
 
     def emit(pieces: list[tuple[str, bool]], section: Section) -> None:
         text = join(pieces)
@@ -80,9 +113,13 @@ def split(document: Document, *, min_words: int = 60, max_words: int = 200,
             return count(text) <= budget
 
         current: list[tuple[str, bool]] = []
+        previous_is_lead_in = False
         for paragraph in _paragraph_sentences(section):
-            # Prefer a paragraph boundary once the chunk is big enough to stand on its own.
-            if current and _words(join(current)) >= min_words and \
+            # Prefer a paragraph boundary once the chunk is big enough to stand on its own; never between a
+            # list's lead-in and its items.
+            lead_in_boundary = previous_is_lead_in and paragraph[0].startswith("- ")
+            previous_is_lead_in = not paragraph[0].startswith("- ")
+            if current and not lead_in_boundary and _words(join(current)) >= min_words and \
                     _words(join(current)) + _words(" ".join(paragraph)) > max_words:
                 emit(current, section)
                 current = []

@@ -1,4 +1,4 @@
-"""The `advisor` command: ingest | ask | serve | bench. Heavy imports happen inside the commands."""
+"""The `advisor` command: ingest | ask | serve | eval | bench | train | faq. Heavy imports happen inside the commands."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ def _advisor():
 def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    if args.show:
+        return cmd_show(args)
     advisor = _advisor()
     bar = tqdm(total=0, unit="doc", desc="indexeren", disable=args.quiet, file=sys.stderr)
 
@@ -42,6 +44,66 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"  {label}: {', '.join(items)}")
     for skipped in report.skipped:
         print(f"  skipped {skipped.path}: {skipped.reason}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """How one document was read: metadata, blocks with their kind, and what was dropped and why."""
+    from .corpus import load_corpus
+    from .settings import get_settings
+
+    path = Path(args.show)
+    root = Path(args.path) if args.path else (path.parent if path.is_file() else get_settings().corpus_dir)
+    documents, skipped = load_corpus(root)
+    wanted = [d for d in documents if d.id == args.show or d.path == args.show or Path(root, d.path) == path
+              or Path(d.path).name == path.name]
+    if not wanted:
+        reasons = [f"{s.path}: {s.reason}" for s in skipped if Path(s.path).name == path.name]
+        print(f"advisor: {args.show} is not a document of {root}" + (f" ({reasons[0]})" if reasons else ""),
+              file=sys.stderr)
+        return 1
+    doc = wanted[0]
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps({"id": doc.id, "title": doc.title, "metadata": doc.metadata,
+                          "blocks": [asdict(b) for b in doc.blocks], "dropped": doc.dropped},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"{doc.id}  ({doc.path})\n  title: {doc.title}")
+    for key in ("author", "date", "url", "publisher", "kind", "format"):
+        print(f"  {key}: {doc.metadata.get(key, '-')}")
+    print("blocks:")
+    for block in doc.blocks:
+        where = " > ".join(block.headings)
+        print(f"  [{block.kind}] {block.text[:100]}" + (f"   ({where})" if where and block.kind != "heading" else ""))
+        for item in block.items:
+            print(f"      - {item[:96]}")
+    print("dropped:")
+    for text, reason in doc.dropped:
+        print(f"  ({reason}) {text[:100]}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .advisor import Advisor
+    from .settings import get_settings
+    from .train import train
+
+    settings = get_settings()
+    with tempfile.TemporaryDirectory(prefix="advisor-train-") as tmp:
+        def make_advisor(corpus: Path) -> Advisor:
+            run = settings.model_copy(update={"data_dir": Path(tmp) / corpus.name, "corpus_dir": corpus,
+                                              "chroma_url": None, "refresh_seconds": 0})
+            advisor = Advisor(run)
+            advisor.ingest(corpus)
+            return advisor
+
+        train(make_advisor=make_advisor, train_items=Path(args.train), train_corpus=Path(args.train_corpus),
+              dev_items=Path(args.dev), dev_corpus=Path(args.dev_corpus), guardrails=Path(args.guardrails),
+              out=Path(args.out) if args.out else Path(__file__).parent / "models", limit=args.limit)
     return 0
 
 
@@ -115,7 +177,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         spec = resolve_dataset(name)
         from .evaluation import load_dataset
 
-        total = 2 * len(load_dataset(spec.path))
+        total = 3 * len(load_dataset(spec.path)) * 2
         with tqdm(total=total, desc=f"eval {spec.name}", unit="vraag", file=sys.stderr, disable=args.quiet) as bar:
             report = evaluate(spec, get_settings(), progress=lambda: bar.update(1))
         comparison = None
@@ -125,9 +187,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path("evals/reports") / time.strftime("%Y%m%d-%H%M%S")
         paths = write_reports(report, out / spec.name if len(args.dataset or [1, 2]) > 1 else out, comparison)
         print(f"\n{spec.name}: {report['items']} items -> {paths[0].parent}")
-        print(f"  {'metric':22} {'advisor':>9} {'naive':>9}")
-        for label, a, n in headline_table(report):
-            print(f"  {label:22} {a:>9} {n:>9}")
+        print(f"  {'metric':38} {'advisor':>9} {'threshold':>9} {'naive':>9}")
+        for label, *values in headline_table(report):
+            print(f"  {label:38} " + " ".join(f"{v:>9}" for v in values))
         if comparison:
             for key, (was, now) in comparison["deltas"].items():
                 if was is not None and now is not None and abs(now - was) > 1e-9:
@@ -173,7 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="corpus folder (default: ADVISOR_CORPUS_DIR or ./corpus)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--show", metavar="DOC", help="print how one document is read (metadata, blocks, what was "
+                   "dropped and why) instead of indexing; DOC is a path, file name or document id")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("train", help="fit the decision models on evals/train, choose thresholds on evals/dev")
+    p.add_argument("--train", default="evals/train/items")
+    p.add_argument("--train-corpus", default="evals/train/corpus")
+    p.add_argument("--dev", default="evals/dev/items")
+    p.add_argument("--dev-corpus", default="evals/dev/corpus")
+    p.add_argument("--guardrails", default="evals/guardrails/train.jsonl")
+    p.add_argument("--out", help="folder for the model files (default: the package's advisor/models)")
+    p.add_argument("--limit", type=int, help="use only the first N items of each set (a quick check)")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("ask", help="ask a question in Dutch")
     p.add_argument("question")

@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import ConfigurationError, DocumentLoadError
-from advisor.types import Document, Section, SkippedFile
+from advisor.reader import ReadDocument, chrome_reason, html_blocks, looks_like_heading, markdown_blocks, text_blocks
+from advisor.text import split_sentences
+from advisor.types import Block, Document, Section, SkippedFile
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
 
-# Chrome of the consultancy's website; "*" marks a prefix pattern (see module docstring).
-DEFAULT_BOILERPLATE: tuple[str, ...] = (
-    "Neem contact op met", "Alle mensen", "Blijf op de hoogte", "Ontvang de nieuwsbrief.", "Vragen?",
-    "Impact op morgen.", "Je kunt ons mailen of bellen*", "Download whitepaper*",
-)
+# Extra lines to drop, for a site whose chrome the general signals miss ("*" marks a prefix pattern). Empty by
+# default: chrome is recognised by the reader's general signals and by repetition across documents.
+DEFAULT_BOILERPLATE: tuple[str, ...] = ()
 
 _FORMATS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html",
             ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
@@ -111,7 +111,36 @@ def load_corpus(
         except Exception as exc:  # a parser bug on one file must not stop the whole ingest
             rel = path.relative_to(root).as_posix()
             skipped.append(SkippedFile(path=rel, reason=f"unexpected error: {type(exc).__name__}: {exc}"))
-    return docs, skipped
+    return drop_repeated_lines(docs), skipped
+
+
+def drop_repeated_lines(docs: list[Document], min_documents: int = 3, max_words: int = 15) -> list[Document]:
+    """Drop short lines that recur verbatim in several documents: site chrome repeats, article text does not."""
+    counts: dict[str, int] = {}
+    for doc in docs:
+        for text in {_norm(t) for b in doc.blocks for t in ((b.text,) if b.kind != "list" else b.items)}:
+            counts[text] = counts.get(text, 0) + 1
+    repeated = {t for t, n in counts.items() if n >= min_documents and 0 < len(t.split()) <= max_words}
+    if not repeated:
+        return docs
+    out = []
+    for doc in docs:
+        blocks, dropped = [], list(doc.dropped)
+        for b in doc.blocks:
+            if b.kind in ("paragraph", "quote") and _norm(b.text) in repeated:
+                dropped.append((b.text, f"repeated in {counts[_norm(b.text)]} documents"))
+            elif b.kind == "list" and any(_norm(i) in repeated for i in b.items):
+                items = tuple(i for i in b.items if _norm(i) not in repeated)
+                dropped.extend((i, "repeated across documents") for i in b.items if _norm(i) in repeated)
+                if items:
+                    blocks.append(dataclasses.replace(b, items=items))
+            else:
+                blocks.append(b)
+        if len(blocks) != len(doc.blocks) or len(dropped) != len(doc.dropped):
+            sections = tuple(s for s in sections_from_blocks(blocks) if s.text.strip()) or doc.sections
+            doc = dataclasses.replace(doc, blocks=tuple(blocks), dropped=tuple(dropped), sections=sections)
+        out.append(doc)
+    return out
 
 
 def _walk(root: Path) -> list[Path]:
@@ -156,16 +185,38 @@ def load_document(path: Path, root: Path, *, boilerplate: Sequence[str] = DEFAUL
     if not data.strip():
         raise DocumentLoadError(rel, "file is empty")
 
-    loader = _LOADERS[fmt]
-    title, sections, meta = loader(data, rel, path.stem, boilerplate)
-    sections = tuple(s for s in sections if s.text.strip())
+    read = _LOADERS[fmt](data, rel, path.stem)
+    title = " ".join(read.title.split()) or _title_from_filename(path.stem)
+    bp = _Boilerplate(boilerplate, title)
+    blocks, dropped = [], list(read.dropped)
+    for block in read.blocks:
+        if block.kind == "paragraph" and "\n" not in block.text:
+            # A call to action, byline or phone line inside a paragraph goes; the paragraph's sentences stay.
+            kept = []
+            for sentence in split_sentences(block.text):
+                reason = chrome_reason(sentence)
+                if reason in ("call to action", "byline", "phone number", "credit"):
+                    dropped.append((sentence, reason))
+                else:
+                    kept.append(sentence)
+            if not kept:
+                continue
+            block = dataclasses.replace(block, text=" ".join(kept))
+        if block.kind in ("paragraph", "quote") and bp(block.text):
+            dropped.append((block.text, "title repeated" if _norm(block.text).endswith(_norm(title)) else "boilerplate"))
+        else:
+            blocks.append(block)
+    sections = tuple(s for s in sections_from_blocks(blocks) if s.text.strip())
     if not sections:
         raise DocumentLoadError(rel, "no text after removing boilerplate")
-    metadata = {k: v for k, v in meta.items() if v not in (None, "")}
+    metadata = {k: _meta_value(v) for k, v in read.meta.items() if v not in (None, "")}
+    metadata = {k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in metadata.items()}
+    if metadata.get("url") is not None:
+        metadata["url"] = str(metadata["url"])
     metadata.update(title=title, source_path=rel, format=fmt)
     return Document(
         id=document_id(rel), path=rel, title=title, sections=sections, metadata=metadata,
-        content_hash=hashlib.sha256(data).hexdigest()[:16],
+        content_hash=hashlib.sha256(data).hexdigest()[:16], blocks=tuple(blocks), dropped=tuple(dropped),
     )
 
 
@@ -244,17 +295,16 @@ def _markdown_events(body: str):
 
 
 def _build_sections(events, title: str, bp: _Boilerplate) -> list[Section]:
-    """Headings build the heading path (a title heading or level 0 is the root); paragraphs the text."""
+    """Headings build the heading path (a title heading or level 0 is the root); paragraphs the text (DOCX)."""
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
     paras: list[str] = []
     current: list[str] = []
-    suppress_level = 0  # >0 while inside a boilerplate heading's section
     title_n = _norm(title)
 
     def end_para() -> None:
         para = "\n".join(current).strip("\n")
-        if para.strip() and not suppress_level:
+        if para.strip():
             paras.append(para)
         current.clear()
 
@@ -268,15 +318,10 @@ def _build_sections(events, title: str, bp: _Boilerplate) -> list[Section]:
         if ev[0] == "h":
             level, text = ev[1], ev[2]
             end_section()
-            if suppress_level and level > suppress_level:
-                continue
-            suppress_level = 0
             while stack and stack[-1][0] >= level:
                 stack.pop()
             if level == 0 or not text or _norm(text) == title_n:
                 stack.clear()  # the title heading is the document root
-            elif bp(text):
-                suppress_level = level
             else:
                 stack.append((level, text))
         elif ev[0] == "code":
@@ -289,81 +334,63 @@ def _build_sections(events, title: str, bp: _Boilerplate) -> list[Section]:
     return sections
 
 
-def _load_markdown(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
-    meta, body = _split_front_matter(_decode(data, rel), rel)
-    title = str(meta.get("title") or "").strip()
-    if not title:
-        m = next((m for m in map(_HEADING_RE.match, body.split("\n")) if m and len(m.group(1)) == 1), None)
-        title = m.group(2).strip() if m else _title_from_filename(stem)
-    return title, _build_sections(_markdown_events(body), title, _Boilerplate(patterns, title)), meta
+def _blocks_from_sections(sections: Sequence[Section]) -> list[Block]:
+    """Paragraph blocks for formats read as sections (PDF, DOCX)."""
+    return [Block("paragraph", para, headings=s.headings, page=s.page)
+            for s in sections for para in s.text.split("\n\n") if para.strip()]
 
 
-def _load_text(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
-    meta, body = _split_front_matter(_decode(data, rel), rel, strict=False)
-    title = str(meta.get("title") or "").strip()
-    lines = body.strip("\n").split("\n")
-    if not title:
-        first = lines[0].strip() if lines else ""
-        # The first line is the title only when text follows it; a one-paragraph note keeps it as body.
-        if first and len(first) <= _MAX_TITLE and any(line.strip() for line in lines[1:]):
-            title, lines = first, lines[1:]
-        else:
-            title = _title_from_filename(stem)
-    bp = _Boilerplate(patterns, title)
-    blocks: list[list[str]] = [[]]
-    for line in lines:
-        if not line.strip():
-            blocks.append([])
-        elif not bp(line):
-            blocks[-1].append(line.rstrip())
-    blocks = [b for b in blocks if b]
+def sections_from_blocks(blocks: Sequence[Block]) -> list[Section]:
+    """Sections for chunking: consecutive blocks under one heading path; a list is one paragraph of "- item" lines.
+
+    Captions and headings are not body text (headings travel as the heading path of the section).
+    """
     sections: list[Section] = []
-    heading: tuple[str, ...] = ()
     paras: list[str] = []
-    for i, block in enumerate(blocks):
-        # A lone short line without closing punctuation, followed by more text, reads as a heading.
-        if len(block) == 1 and i + 1 < len(blocks) and _looks_like_heading(block[0]):
-            if paras:
-                sections.append(Section("\n\n".join(paras), heading))
-            heading, paras = (block[0].strip(),), []
+    key: tuple = ()
+    for block in blocks:
+        if block.kind in ("heading", "caption"):
+            continue
+        here = (block.headings, block.page)
+        if paras and here != key:
+            sections.append(Section("\n\n".join(paras), key[0], key[1]))
+            paras = []
+        key = here
+        if block.kind == "list":
+            paras.append("\n".join(f"- {item}" for item in block.items))
         else:
-            paras.append("\n".join(block))
+            paras.append(block.text)
     if paras:
-        sections.append(Section("\n\n".join(paras), heading))
-    return title, sections, meta
+        sections.append(Section("\n\n".join(paras), key[0], key[1]))
+    return sections
 
 
-def _looks_like_heading(line: str) -> bool:
-    s = line.strip()
-    return 0 < len(s) < 80 and not s.endswith((".", ":", ";", ",")) and not re.match(r"[-*+•]\s|\d+[.)]\s", s)
+def _load_markdown(data: bytes, rel: str, stem: str) -> ReadDocument:
+    meta, body = _split_front_matter(_decode(data, rel), rel)
+    doc = markdown_blocks(body)
+    title = str(meta.get("title") or "").strip() or doc.title or _title_from_filename(stem)
+    doc.title = title
+    doc.meta = {**doc.meta, **{k: v for k, v in meta.items() if v not in (None, "")}}
+    return doc
 
 
-def _load_html(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
-    import trafilatura
+def _load_text(data: bytes, rel: str, stem: str) -> ReadDocument:
+    meta, body = _split_front_matter(_decode(data, rel), rel, strict=False)
+    doc = text_blocks(body, _title_from_filename(stem))
+    if meta.get("title"):
+        doc.title = str(meta["title"]).strip()
+    doc.meta = {**doc.meta, **{k: v for k, v in meta.items() if v not in (None, "")}}
+    return doc
 
-    opts = dict(output_format="markdown", include_comments=False, include_tables=True, with_metadata=False)
+
+def _load_html(data: bytes, rel: str, stem: str) -> ReadDocument:
     try:
-        body = trafilatura.extract(data, favor_precision=True, **opts)
-        if not body:  # precision mode drops short pages entirely; recall mode still cuts chrome
-            body = trafilatura.extract(data, favor_recall=True, **opts)
-        info = trafilatura.extract_metadata(data)
-    except Exception as exc:  # trafilatura/lxml raise many types on broken markup
+        return html_blocks(data, _title_from_filename(stem))
+    except Exception as exc:  # lxml raises many types on broken markup
         raise DocumentLoadError(rel, f"corrupt HTML: {exc}") from None
-    if not body or not body.strip():
-        raise DocumentLoadError(rel, "no main content found in HTML")
-    fields = {"author": "author", "date": "date", "url": "url", "publisher": "sitename", "description": "description"}
-    meta: dict[str, Any] = {k: getattr(info, a, None) for k, a in fields.items()}
-    lang = re.search(rb"<html[^>]*\blang=[\"']?([A-Za-z-]+)", data[:4096], re.IGNORECASE)
-    if lang:
-        meta["language"] = lang.group(1).decode("ascii").lower()
-    title = getattr(info, "title", None) or ""
-    if not title:
-        m = next((m for m in map(_HEADING_RE.match, body.split("\n")) if m), None)
-        title = m.group(2).strip() if m else _title_from_filename(stem)
-    return title.strip(), _build_sections(_markdown_events(body), title, _Boilerplate(patterns, title)), meta
 
 
-def _load_pdf(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
+def _load_pdf(data: bytes, rel: str, stem: str) -> ReadDocument:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
@@ -399,10 +426,10 @@ def _load_pdf(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
     if not title:
         first = next((ln.strip() for p in pages for ln in p.split("\n") if ln.strip()), "")
         # A wrapped body line is not a title: require a short, unpunctuated first line.
-        title = first if _looks_like_heading(first) else _title_from_filename(stem)
-    bp = _Boilerplate(patterns, bp_title)
+        title = first if looks_like_heading(first) else _title_from_filename(stem)
+    bp = _Boilerplate((), bp_title)
     sections = [Section(text=_pdf_paragraphs(text, bp), page=n) for n, text in enumerate(pages, 1)]
-    return title, sections, meta
+    return ReadDocument(title=title, meta=meta, blocks=_blocks_from_sections(sections))
 
 
 def _pdf_paragraphs(text: str, bp: _Boilerplate) -> str:
@@ -432,7 +459,7 @@ def _pdf_paragraphs(text: str, bp: _Boilerplate) -> str:
     return "\n\n".join(p for p in paras if p)
 
 
-def _load_docx(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
+def _load_docx(data: bytes, rel: str, stem: str) -> ReadDocument:
     import docx
     from docx.table import Table
 
@@ -465,7 +492,8 @@ def _load_docx(data: bytes, rel: str, stem: str, patterns: Sequence[str]):
             events += [("line", text.strip()), ("line", "")]
     first = next((e[2] for e in events if e[0] == "h" and e[1] <= 1), "")
     title = (props.title or "").strip() or first or _title_from_filename(stem)
-    return title, _build_sections(events, title, _Boilerplate(patterns, title)), meta
+    sections = _build_sections(events, title, _Boilerplate((), title))
+    return ReadDocument(title=title, meta=meta, blocks=_blocks_from_sections(sections))
 
 
 _LOADERS = {"markdown": _load_markdown, "text": _load_text, "html": _load_html, "pdf": _load_pdf, "docx": _load_docx}

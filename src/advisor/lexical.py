@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import Iterable, Sequence
 
 import numpy as np
 
-from .decision import SpellingIndex
 from .text import STOPWORDS, CompoundSplitter, analyze, make_stemmer, tokenize
+
+
+class SpellingIndex:
+    """Corrects a word to a corpus word one edit away (symmetric deletes), for typos in informal questions."""
+
+    def __init__(self, vocabulary: Iterable[str], min_length: int = 5) -> None:
+        self.vocabulary = set(vocabulary)
+        self.min_length = min_length
+        self._deletes: dict[str, set[str]] = {}
+        for word in self.vocabulary:
+            if len(word) >= min_length and word.isalpha():
+                for variant in self._variants(word):
+                    self._deletes.setdefault(variant, set()).add(word)
+
+    @staticmethod
+    def _variants(word: str) -> set[str]:
+        return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+
+    def correct(self, word: str) -> str | None:
+        """The corpus word meant by `word`, or None when it is known already or nothing is close."""
+        if word in self.vocabulary or len(word) < self.min_length:
+            return None
+        candidates = set()
+        for variant in self._variants(word):
+            candidates |= self._deletes.get(variant, set())
+        # Prefer the candidate that keeps the first letter; ties break alphabetically for stable results.
+        ranked = sorted(candidates, key=lambda c: (c[0] != word[0], abs(len(c) - len(word)), c))
+        return ranked[0] if ranked else None
 
 
 class LexicalIndex:
@@ -26,9 +54,20 @@ class LexicalIndex:
         # word ("samenwerking"), or the other way round, meet on a shared part.
         self.splitter = CompoundSplitter(vocabulary) if compounds else None
         corpus_tokens = [self.analyze(text) or ["\u2205"] for text in texts]  # bm25s needs a token per doc
+        df: dict[str, int] = {}
+        for tokens in corpus_tokens:
+            for term in set(tokens):
+                df[term] = df.get(term, 0) + 1
+        n = max(1, len(corpus_tokens))
+        # Inverse document frequency of analysed terms over chunks: how much a term says (unknown: most).
+        self._idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
+        self.max_idf = math.log((n + 1) / 0.5)
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         if self.ids:
             self._bm25.index(corpus_tokens, show_progress=False)
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self.max_idf)
 
     def analyze(self, text: str) -> list[str]:
         return analyze(text, self.splitter, stemmer=self.stemmer)

@@ -18,6 +18,8 @@ REFUSAL_LEGAL = (
     "of de betrokken instantie raadplegen."
 )
 REFUSAL_HARMFUL = "Bij deze vraag kan en wil ik niet helpen."
+REFUSAL_INJECTION = "Ik beantwoord alleen vragen over de inhoud van de publicaties; instructies om mijn werkwijze te veranderen volg ik niet."
+REFUSAL_SHORT = "Dat staat niet in de publicaties."
 REFUSAL_SCOPE = "Ik beantwoord alleen vragen op basis van de publicaties van {publisher}."
 COVERS = "Mijn bronnen gaan over: {topics}."
 CONTACT = "Wil je er met iemand over doorpraten? {contact}"
@@ -46,13 +48,50 @@ FAQ_UNAVAILABLE = "De veelgestelde vragen zijn even niet beschikbaar."
 
 
 def format_topics(titles: Sequence[str], limit: int = 5) -> str:
-    """A readable Dutch list of document titles."""
+    """A readable Dutch list of document titles: ‘A’, ‘B’ en ‘C’ / ‘A’, ‘B’ en nog 3 andere publicaties."""
     quoted = [f"‘{t}’" for t in titles[:limit]]
     if len(titles) > limit:
-        quoted.append(f"en nog {len(titles) - limit} andere publicaties")
+        rest = len(titles) - limit
+        quoted.append(f"nog {rest} andere publicatie{'s' if rest > 1 else ''}")
     if len(quoted) == 1:
         return quoted[0]
     return ", ".join(quoted[:-1]) + " en " + quoted[-1]
+
+
+# Metadata answers: the field of the document the question is about, stated plainly and cited.
+METADATA_ANSWER = {
+    "author": "‘{title}’ is geschreven door {value}.",
+    "date": "‘{title}’ is gepubliceerd op {value}.",
+    "title": "De titel is ‘{value}’.",
+    "url": "Je kunt ‘{title}’ lezen op {value}.",
+    "publisher": "‘{title}’ is een publicatie van {value}.",
+}
+METADATA_MISSING = {
+    "author": "In ‘{title}’ staat niet wie het geschreven heeft.",
+    "date": "In ‘{title}’ staat niet wanneer het is gepubliceerd.",
+    "title": "Ik weet niet over welke publicatie je het hebt.",
+    "url": "Bij ‘{title}’ staat geen webadres waar je het kunt lezen of downloaden.",
+    "publisher": "In ‘{title}’ staat niet van welke organisatie het komt.",
+}
+_MONTHS = "januari februari maart april mei juni juli augustus september oktober november december".split()
+
+
+def dutch_date(value: str) -> str:
+    """2022-01-20 -> 20 januari 2022 (other text unchanged)."""
+    parts = value[:10].split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:
+        return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return value
+
+
+def metadata_answer(field: str, title: str, value: str) -> str:
+    value = dutch_date(value) if field == "date" else value
+    return METADATA_ANSWER.get(field, "{value}").format(title=title, value=value)
+
+
+def metadata_missing(field: str, title: str, *, contact: str) -> str:
+    first = METADATA_MISSING.get(field, REFUSAL_SHORT).format(title=title)
+    return f"{first} {CONTACT.format(contact=contact)}"
 
 
 def refusal(*, publisher: str, contact: str, titles: Sequence[str], reason: str = "no_answer") -> str:
@@ -61,10 +100,12 @@ def refusal(*, publisher: str, contact: str, titles: Sequence[str], reason: str 
         first = REFUSAL_LEGAL
     elif reason == "harmful":
         first = REFUSAL_HARMFUL
+    elif reason == "injection":
+        first = REFUSAL_INJECTION
     else:
         first = REFUSAL.format(publisher=publisher)
     parts = [first]
-    if reason != "harmful":
+    if reason not in ("harmful", "injection"):
         parts.append(REFUSAL_SCOPE.format(publisher=publisher) if reason == "legal" else "")
         if titles:
             parts.append(COVERS.format(topics=format_topics(titles)))

@@ -12,8 +12,10 @@ from .evaluation import HEADLINE
 _LABELS = {"recall_at_5": "Recall@5", "mrr": "MRR", "ndcg_at_10": "nDCG@10", "fact_recall": "Kernfeiten",
            "groundedness": "Onderbouwd", "citation_validity": "Geldige citaten", "refusal_accuracy": "Terecht geweigerd",
            "false_refusal_rate": "Onterecht geweigerd", "decision_accuracy": "Juiste beslissing",
-           "latency_p50_ms": "Latentie p50 (ms)", "latency_p95_ms": "Latentie p95 (ms)"}
-_COLORS = {"advisor": "#1b5e8c", "naive": "#c2571a", "beantwoordbaar": "#1b5e8c", "te weigeren": "#c2571a"}
+           "latency_p50_ms": "Latentie p50 (ms)", "latency_p95_ms": "Latentie p95 (ms)",
+           "first_citation_source": "Eerste bron juist", "chrome_answers": "Antwoorden met site-chrome",
+           "loo_refusal": "Terecht geweigerd zonder brondocument"}
+_COLORS = {"advisor": "#1b5e8c", "naive": "#c2571a", "ideaal": "#9a9a9a", "beantwoordbaar": "#1b5e8c", "te weigeren": "#c2571a"}
 
 
 def _fmt(value: Any) -> str:
@@ -24,20 +26,29 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def headline_table(report: dict[str, Any]) -> list[tuple[str, str, str]]:
-    a, n = report["advisor"]["summary"], report["naive"]["summary"]
-    keys = HEADLINE + ("decision_accuracy", "latency_p50_ms", "latency_p95_ms")
-    return [(_LABELS.get(k, k), _fmt(a.get(k)), _fmt(n.get(k))) for k in keys]
+COLUMNS = ("advisor", "similarity", "naive")
+COLUMN_LABELS = {"advisor": "advisor", "similarity": "alleen drempel", "naive": "naive"}
+
+
+def headline_table(report: dict[str, Any]) -> list[tuple[str, ...]]:
+    """(label, advisor, similarity-threshold baseline, naive baseline) per headline metric."""
+    summaries = [report.get(c, {}).get("summary", {}) for c in COLUMNS]
+    for summary, column in zip(summaries, COLUMNS):
+        loo = report.get("loo", {}).get("summary", {}) if column == "advisor" else {}
+        summary.setdefault("loo_refusal", loo.get("refusal_accuracy"))
+    keys = HEADLINE + ("decision_accuracy", "loo_refusal", "first_citation_source", "chrome_answers",
+                       "latency_p50_ms", "latency_p95_ms")
+    return [(_LABELS.get(k, k), *(_fmt(s.get(k)) for s in summaries)) for k in keys]
 
 
 def render_markdown(report: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
     lines = [f"# Evaluatie: {report['dataset']}", "",
              f"{report['items']} items, corpus `{report['corpus']}`, embedder `{report['embedder']}`.", "",
-             "| metriek | advisor | naive |", "| --- | ---: | ---: |"]
-    lines += [f"| {label} | {a} | {n} |" for label, a, n in headline_table(report)]
+             "| metriek | advisor | alleen drempel | naive |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {' | '.join(row)} |" for row in headline_table(report)]
     lines += ["", "## Per soort vraag (juiste beslissing / kernfeiten)", "", "| soort | items | advisor | naive |",
               "| --- | ---: | ---: | ---: |"]
-    naive_kinds = report["naive"]["summary"]["by_kind"]
+    naive_kinds = report.get("naive", {}).get("summary", {}).get("by_kind", {})
     for kind, row in report["advisor"]["summary"]["by_kind"].items():
         n = naive_kinds.get(kind, {})
         lines.append(f"| {kind} | {row['items']} | {_fmt(row['decision_accuracy'])} / {_fmt(row['fact_recall'])} | "
@@ -128,19 +139,34 @@ def _histogram(title: str, series: dict[str, Sequence[float]], bins: int = 20, w
     return "".join(parts) + "</svg>"
 
 
+def _reliability(results: Sequence[dict[str, Any]], bins: int = 5, width: int = 640) -> str:
+    """Reliability plot: per confidence bin, the share of decisions that were right (the diagonal is perfect)."""
+    edges = [0.5 + i * 0.5 / bins for i in range(bins + 1)]
+    groups, values = [], []
+    for lo, hi in zip(edges, edges[1:]):
+        rows = [r for r in results if r.get("confidence") is not None and lo <= r["confidence"] < hi + (hi >= 1.0)]
+        groups.append(f"{lo:.1f}-{hi:.1f} (n={len(rows)})")
+        values.append(sum(r["correct"] for r in rows) / len(rows) if rows else None)
+    ideal = [(lo + hi) / 2 for lo, hi in zip(edges, edges[1:])]
+    return _bars("Betrouwbaarheid: zekerheid tegen juiste beslissingen", groups,
+                 {"advisor": values, "ideaal": ideal}, width)
+
+
 def render_html(report: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
-    adv, naive = report["advisor"], report["naive"]
+    adv = report["advisor"]
+    naive = report.get("naive", {"summary": {"by_kind": {}}, "results": []})
     kinds = list(adv["summary"]["by_kind"])
     per_kind = _bars("Juiste beslissing per soort vraag", kinds, {
         "advisor": [adv["summary"]["by_kind"][k]["decision_accuracy"] for k in kinds],
         "naive": [naive["summary"]["by_kind"].get(k, {}).get("decision_accuracy") for k in kinds]})
     latency = _histogram("Latentie per vraag (ms)", {"advisor": [r["latency_ms"] for r in adv["results"]],
                                                      "naive": [r["latency_ms"] for r in naive["results"]]})
-    threshold = report["settings"]["retrieval"]["min_dense"]
+    threshold = report.get("similarity", {}).get("threshold") or 0.0
     scores = _histogram("Hoogste gelijkenis: beantwoordbaar vs. te weigeren", {
         "beantwoordbaar": [r["top_score"] for r in adv["results"] if r["answerable"]],
         "te weigeren": [r["top_score"] for r in adv["results"] if not r["answerable"]]},
         marker=threshold, marker_label=f"drempel {threshold}")
+    reliability = _reliability(adv["results"])
     rows = []
     for r in adv["results"]:
         sources = "".join(f"<li>[{s['n']}] {html.escape(s['title'])}: <q>{html.escape(s['quote'])}</q></li>"
@@ -150,8 +176,8 @@ def render_html(report: dict[str, Any], comparison: dict[str, Any] | None = None
                     f"<td>{html.escape(r['kind'])}</td><td>{html.escape(r['question'])}</td>"
                     f"<td>{'ja' if r['answered'] else 'nee'}</td><td>{facts}</td>"
                     f"<td><div class=\"answer\">{html.escape(r['answer'])}</div><ul>{sources}</ul></td></tr>")
-    table = "".join(f"<tr><th scope=\"row\">{html.escape(label)}</th><td>{a}</td><td>{n}</td></tr>"
-                    for label, a, n in headline_table(report))
+    table = "".join(f"<tr><th scope=\"row\">{html.escape(row[0])}</th>" + "".join(f"<td>{v}</td>" for v in row[1:])
+                    + "</tr>" for row in headline_table(report))
     compare = ""
     if comparison:
         compare = "<h2>Vergelijking</h2><pre>" + html.escape(json.dumps(comparison, indent=1, ensure_ascii=False)) \
@@ -164,8 +190,9 @@ tr.wrong{{background:#fde8e8}}.answer{{white-space:pre-wrap;max-width:520px}}svg
 </head><body><h1>Evaluatie: {html.escape(report['dataset'])}</h1>
 <p>{report['items']} items · corpus <code>{html.escape(report['corpus'])}</code> · embedder
 <code>{html.escape(report['embedder'])}</code></p>
-<h2>Kerncijfers</h2><table><tr><th>metriek</th><th>advisor</th><th>naive</th></tr>{table}</table>
-<h2>Grafieken</h2>{per_kind}{latency}{scores}{compare}
+<h2>Kerncijfers</h2><table><tr><th>metriek</th><th>advisor</th><th>alleen drempel</th><th>naive</th></tr>{table}
+</table>
+<h2>Grafieken</h2>{per_kind}{latency}{scores}{reliability}{compare}
 <h2>Per item</h2><table id="items"><tr><th>id</th><th>soort</th><th>vraag</th><th>beantwoord</th><th>feiten</th>
 <th>antwoord en bronnen</th></tr>{''.join(rows)}</table></body></html>
 """

@@ -10,9 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .decision import SpellingIndex
 from .embeddings import Embedder
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, SpellingIndex
 from .settings import RetrievalSettings
 from .store import VectorStore
 from .text import jaccard, tokenize
@@ -89,8 +88,14 @@ class IndexSnapshot:
                 meta = chunk.metadata
                 seen[chunk.document_id] = {"id": chunk.document_id, "title": meta.get("title", ""),
                                            "url": meta.get("url"), "date": meta.get("date"),
-                                           "author": meta.get("author"), "kind": meta.get("kind")}
+                                           "author": meta.get("author"), "kind": meta.get("kind"),
+                                           "publisher": meta.get("publisher")}
         return list(seen.values())
+
+    @cached_property
+    def documents_by_id(self) -> dict[str, dict[str, Any]]:
+        """Document metadata (title, url, date, author, kind, publisher) by id, for metadata answers."""
+        return {d["id"]: d for d in self._documents}
 
     def documents(self) -> list[dict[str, Any]]:
         """One entry per document: id, title, url, date, author, kind (computed once per version)."""
@@ -126,14 +131,23 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
 
-    def retrieve(self, snapshot: IndexSnapshot, query: str, *, top_n: int | None = None) -> list[Passage]:
+    def retrieve(self, snapshot: IndexSnapshot, query: str, *, top_n: int | None = None,
+                 vector: np.ndarray | None = None, exclude: frozenset[str] = frozenset()) -> list[Passage]:
+        """Passages for `query` (its vector when already computed); `exclude` leaves documents out, as if the
+        index had been built without them (used for leave-one-out evaluation)."""
         top_n = top_n or self.settings.top_n
-        dense = self.store.query(snapshot.version, self.embedder.embed_query(query), self.settings.dense_k)
+        vector = self.embedder.embed_query(query) if vector is None else vector
+        where = {"document_id": {"$nin": sorted(exclude)}} if exclude else None
+        dense = self.store.query(snapshot.version, vector, self.settings.dense_k, where=where)
         dense_scores = dict(dense)
         rankings = [[cid for cid, _ in dense]]
         lexical_scores: dict[str, float] = {}
         if self.settings.hybrid:
-            lexical = snapshot.lexical.search(query, self.settings.lexical_k)
+            lexical = snapshot.lexical.search(query, self.settings.lexical_k * (4 if exclude else 1))
+            if exclude:
+                lexical = [(cid, s) for cid, s in lexical
+                           if cid in snapshot.chunks and snapshot.chunks[cid].document_id not in exclude]
+                lexical = lexical[:self.settings.lexical_k]
             lexical_scores = dict(lexical)
             rankings.append([cid for cid, _ in lexical])
         fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)

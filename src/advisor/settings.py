@@ -20,36 +20,14 @@ class RetrievalSettings(BaseModel):
     hybrid: bool = Field(True, description="Fuse BM25 with dense retrieval; False is dense-only.")
     compounds: bool = Field(True, description="Split Dutch compounds against the corpus vocabulary for BM25.")
     stemmer: str = Field("dutch_porter", description="PyStemmer algorithm for BM25 analysis.")
-    min_dense: float = Field(
-        0.82,
-        ge=0.0,
-        le=1.0,
-        description="Minimum cosine similarity of the best passage (embedder-specific: calibrated for e5 on "
-        "the corpus and multi sets, plateau 0.82-0.83; see README).",
-    )
-    min_coverage: float = Field(
-        0.25,
-        ge=0.0,
-        le=1.0,
-        description="Minimum share of the question's content words covered by the selected evidence "
-        "(calibrated plateau 0.20-0.25 on the corpus and multi sets; see README).",
-    )
-    term_similarity: float = Field(
-        0.90,
-        ge=0.0,
-        le=1.0,
-        description="Word-embedding similarity at which a question word counts as covered by an evidence word.",
-    )
     refuse: bool = Field(True, description="Refuse when the sources do not answer; False always answers.")
 
 
 class AnswerSettings(BaseModel):
     """How the extractive answer is composed."""
 
-    max_sentences: int = Field(4, ge=1, le=10, description="Sentences quoted in an answer at most.")
-    min_relative_score: float = Field(
-        0.75, ge=0.0, le=1.0, description="A sentence joins the answer only if it scores this share of the best one."
-    )
+    max_units: int = Field(4, ge=1, le=10, description="Evidence units (sentences, list items) an answer "
+                           "selects at most; a selected list's lead-in brings its items along.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are rejected.")
     max_turns: int = Field(20, ge=0, description="Earlier turns accepted with a question.")
 
@@ -115,6 +93,9 @@ class AdvisorSettings(BaseSettings):
     )
     faq_questions: Path = Field(
         Path("api/widget/faq.txt"), description="Questions for the FAQ on the demo 'Meer weten?' page (one per line)."
+    )
+    models_dir: Path | None = Field(
+        None, description="Folder with the fitted decision models (default: the ones shipped in advisor/models)."
     )
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

@@ -171,14 +171,15 @@ class VectorStore:
         emb = np.asarray(got["embeddings"], dtype=np.float32) if embeddings and len(got["ids"]) else None
         return StoredRecords(list(got["ids"]), list(got["documents"]), list(got["metadatas"]), emb)
 
-    def query(self, version: str, embedding: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The k nearest chunk ids with cosine similarity (1 - cosine distance)."""
+    def query(self, version: str, embedding: np.ndarray, k: int, *, where: dict | None = None
+              ) -> list[tuple[str, float]]:
+        """The k nearest chunk ids with cosine similarity (1 - cosine distance), optionally filtered."""
         collection = self._collection(version)
         n = min(k, collection.count())
         if n == 0:
             return []
         res = collection.query(query_embeddings=[np.asarray(embedding, dtype=np.float32)], n_results=n,
-                               include=["distances"])
+                               include=["distances"], where=where)
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
     # -- housekeeping ----------------------------------------------------------------------

@@ -24,6 +24,17 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A unit of a document as a reader sees it: heading, paragraph, list (with items), quote or caption."""
+
+    kind: Literal["heading", "paragraph", "list", "quote", "caption"]
+    text: str
+    items: tuple[str, ...] = ()
+    headings: tuple[str, ...] = ()  # the heading path above the block
+    page: int | None = None
+
+
+@dataclass(frozen=True)
 class Document:
     """A loaded source document: metadata plus its answerable body, split into sections."""
 
@@ -33,6 +44,8 @@ class Document:
     sections: tuple[Section, ...]
     metadata: dict[str, Any] = field(default_factory=dict)  # author, date, url, publisher, kind, language, ...
     content_hash: str = ""  # hash of the raw file bytes; decides whether re-ingest is needed
+    blocks: tuple[Block, ...] = ()  # the body as read (for `advisor ingest --show`); sections derive from it
+    dropped: tuple[tuple[str, str], ...] = ()  # (text, reason) of what the loader recognised as chrome
 
     @property
     def text(self) -> str:
@@ -128,4 +141,6 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     confidence: float = Field(ge=0.0, le=1.0)
     mode: Literal["extractive", "llm"] = "extractive"
+    reason: str = Field("answered", description="answered | metadata, or why it refused: not_in_sources, "
+                        "no_passages, metadata_missing, harmful, legal, injection.")
     timings_ms: dict[str, float] = Field(default_factory=dict)

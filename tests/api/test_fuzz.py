@@ -41,7 +41,7 @@ def _build_app():
     # The in-process client is one IP: with the per-IP rate limit most examples would be 429s. The admin key
     # lets the fuzzer reach the admin handlers themselves.
     app_settings = AdvisorSettings(corpus_dir=corpus, data_dir=root / "data", embedder="hash", refresh_seconds=0,
-                                   retrieval=RetrievalSettings(min_dense=0.0),
+                                   retrieval=RetrievalSettings(refuse=False),
                                    security={"rate_per_ip": 0, "admin_key": ADMIN_KEY})
     advisor = Advisor(app_settings)
     advisor.ingest()

@@ -1,0 +1,112 @@
+"""Ingest: load -> chunk -> embed -> publish a new index version atomically (incremental, serialised by a lock)."""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .chunking import chunk_units, split
+from .corpus import document_id, load_corpus
+from .embeddings import Embedder
+from .errors import ConfigurationError, IngestLockedError
+from .retrieval import chunk_to_metadata
+from .settings import AdvisorSettings
+from .store import VectorStore, new_version_id
+from .types import Document, IngestReport, SkippedFile
+
+Progress = Callable[[int, int, str], None]
+
+# Bumped whenever what an index version stores changes (2: sentence vectors; 3: one vector per evidence unit,
+# list items included), so an index built by older code is rebuilt by the next ingest instead of being served.
+INDEX_FORMAT = 3
+
+
+@contextmanager
+def ingest_lock(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "ingest.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IngestLockedError("another ingest is running") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedder: Embedder, index_key: str,
+           progress: Progress | None = None) -> IngestReport:
+    """Index `root` incrementally and publish a new version atomically."""
+    started = time.perf_counter()
+    root = Path(root)
+    if not root.is_dir():
+        raise ConfigurationError(f"corpus folder {root} does not exist")
+    with ingest_lock(settings.data_dir):
+        documents, skipped = load_corpus(root)
+        report = IngestReport(skipped=list(skipped))
+        current = store.current()
+        reusable = current is not None and current.embedder == index_key
+        stored = store.read(current.version).metadatas if reusable else []
+        previous = {meta["document_id"]: meta["doc_hash"] for meta in stored}
+        # A file that exists but failed to load keeps its previous chunks: a bad edit loses nothing.
+        failed_ids = {document_id(s.path) for s in skipped} & set(previous)
+        by_id = {d.id: d for d in documents}
+        for doc in documents:
+            if doc.id not in previous:
+                report.added.append(doc.id)
+            elif previous[doc.id] != doc.content_hash:
+                report.changed.append(doc.id)
+            else:
+                report.unchanged.append(doc.id)
+        report.removed = sorted(set(previous) - set(by_id) - failed_ids)
+        kept = report.unchanged + sorted(failed_ids)
+        if reusable and not report.changed_anything:
+            report.version = current.version
+            report.documents = len(kept)
+            report.chunks = len(stored)
+            report.seconds = time.perf_counter() - started
+            return report
+        version = new_version_id()
+        store.create(version)
+        if kept and current is not None:
+            old = store.read(current.version, embeddings=True, where={"document_id": {"$in": kept}})
+            if old.ids:
+                store.add(version, old.ids, old.embeddings, old.documents, old.metadatas)
+            report.chunks += len(old.ids)
+        todo = [by_id[d] for d in report.added + report.changed]
+        report.chunks += _embed_documents(store, embedder, version, todo, report, progress)
+        store.publish(version, index_key)
+        report.version = version
+        report.documents = len(kept) + len(todo)
+        store.prune(settings.keep_versions)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _embed_documents(store: VectorStore, embedder: Embedder, version: str, documents: list[Document],
+                     report: IngestReport, progress: Progress | None) -> int:
+    total = 0
+    for i, doc in enumerate(documents, start=1):
+        chunks = split(doc, count_tokens=embedder.count_tokens, max_tokens=embedder.max_tokens)
+        if chunks:
+            embeddings = embedder.embed_documents([c.indexed_text for c in chunks])
+            # One vector per evidence unit (sentence or list item), stored with the chunk: answering never embeds.
+            per_chunk = [[text for _, text, _ in chunk_units(c.text)] for c in chunks]
+            flat = embedder.embed_documents([u for units in per_chunk for u in units])
+            offsets = np.cumsum([0] + [len(x) for x in per_chunk])
+            store.add(version, [c.id for c in chunks], embeddings, [c.indexed_text for c in chunks],
+                      [chunk_to_metadata(c, doc.content_hash, flat[offsets[j]:offsets[j + 1]])
+                       for j, c in enumerate(chunks)])
+        else:
+            report.skipped.append(SkippedFile(doc.path, "no text to index"))
+        total += len(chunks)
+        report.embedded_chunks += len(chunks)
+        if progress:
+            progress(i, len(documents), doc.path)
+    return total

@@ -1,0 +1,263 @@
+"""`advisor train`: fit the decision models on evals/train, choose thresholds on evals/dev, write models/.
+
+Reproducible: the same data and code give the same JSON files (fixed seeds, sorted inputs). What is written:
+- guardrail.json: multinomial logistic regression over e5 question vectors (crime / legal / injection / benign),
+  fitted on evals/guardrails/train.jsonl (80 %) plus the train items' refuse_crime/legal/injection (and every
+  other train question as benign); its threshold is chosen on the other 20 % plus the dev items;
+- intent.json: which metadata field a question asks for (author, date, title, url, publisher, none), fitted on
+  the train items (metadata items labelled by the field their quote matches);
+- selection.json: is an evidence unit part of the answer, over the unit features; labels from supporting quotes
+  and facts;
+- decision.json: do the sources answer, over the query features plus the selection aggregates; fitted on train
+  items plus their leave-one-out negatives; threshold chosen on dev (with dev's leave-one-out negatives);
+- settings.json: selection floor, similarity-threshold baseline, and training.json: the data and the figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .decision import DECISION_FEATURES, MODELS_DIR, LinearModel, Models, score_units, select, selection_aggregates
+from .evaluation import EvalItem, fact_found, leave_one_out, load_dataset, validate_dataset
+from .evidence import UNIT_FEATURES, Evidence
+from .text import normalize
+
+GUARD_CLASSES = ("benign", "crime", "injection", "legal")
+INTENT_CLASSES = ("none", "author", "date", "publisher", "title", "url")
+_GUARD_KINDS = {"refuse_crime": "crime", "refuse_legal": "legal", "refuse_injection": "injection"}
+
+
+@dataclass
+class Example:
+    """One question run through the pipeline up to the evidence, with its labels."""
+
+    item: EvalItem
+    answerable: bool  # the right decision
+    evidence: Evidence
+    intent: str  # INTENT_CLASSES
+    guard: str  # GUARD_CLASSES
+
+
+def _field_of(item: EvalItem, documents: dict[str, dict[str, Any]]) -> str:
+    """The metadata field a metadata item asks for: the one its quote matches in the named document."""
+    if item.kind != "metadata" or not item.quotes or not item.documents:
+        return "none"
+    from .prompts import dutch_date
+
+    quote = normalize(item.quotes[0])
+    meta = documents.get(item.documents[0], {})
+    for name in ("author", "publisher", "url", "title"):
+        value = meta.get(name)
+        if value and (quote == normalize(str(value)) or quote in normalize(str(value))):
+            return name
+    if meta.get("date") and (quote == normalize(dutch_date(str(meta["date"]))) or quote in normalize(str(meta["date"]))):
+        return "date"
+    return "none"
+
+
+def unit_label(unit, item: EvalItem) -> bool:
+    """A unit is part of the answer when it overlaps a supporting quote, or states a fact in a source document."""
+    if unit.document_id not in item.documents:
+        return False
+    text = normalize(unit.text)
+    if len(text) < 3:
+        return False
+    for quote in item.quotes:
+        q = normalize(quote)
+        if text in q or q in text:
+            return True
+    return any(fact_found(fact, unit.text) for fact in item.facts) and len(item.facts) > 1 and unit.kind == "item"
+
+
+def collect(advisor, items: Sequence[EvalItem], *, loo: Sequence[tuple[EvalItem, frozenset[str]]] = (),
+            progress: Callable[[], None] | None = None) -> list[Example]:
+    """Run every item (and every leave-one-out negative) through the pipeline up to the evidence."""
+    documents = advisor.snapshot().documents_by_id
+    out = []
+    for item, exclude in [(i, frozenset()) for i in items] + list(loo):
+        run = advisor.run(item.question, turns=item.turns, exclude=exclude, refuse=False)
+        guard = _GUARD_KINDS.get(item.kind, "benign")
+        out.append(Example(item, item.answerable, run.evidence, _field_of(item, documents) if not exclude else "none",
+                           guard))
+        if progress:
+            progress()
+    return out
+
+
+def _fit(x: np.ndarray, y: np.ndarray, classes: Sequence[str], features: Sequence[str], *, c: float = 1.0,
+         balanced: bool = True) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 1e-9, scaler.scale_, 1.0)
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced" if balanced else None, random_state=0)
+    model.fit((x - scaler.mean_) / scale, y)
+    coef, intercept = model.coef_, model.intercept_
+    if len(classes) > 2:  # one row per class, in `classes` order; a class absent from the data never wins
+        seen = list(model.classes_)
+        if len(seen) == 2:  # sklearn fits one row for two classes: expand to two
+            coef, intercept = np.vstack([-coef / 2, coef / 2]), np.asarray([-intercept[0] / 2, intercept[0] / 2])
+        rows = {int(k): i for i, k in enumerate(seen)}
+        coef = np.stack([coef[rows[k]] if k in rows else np.zeros(x.shape[1]) for k in range(len(classes))])
+        intercept = np.asarray([intercept[rows[k]] if k in rows else -30.0 for k in range(len(classes))])
+    return LinearModel({"classes": list(classes), "features": list(features), "mean": scaler.mean_.tolist(),
+                        "scale": scale.tolist(), "coef": np.round(coef, 6).tolist(),
+                        "intercept": np.round(intercept, 6).tolist(), "C": c})
+
+
+def _vectors(examples: Sequence[Example]) -> np.ndarray:
+    return np.stack([e.evidence.query.own_vector for e in examples])
+
+
+def fit_guardrail(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict], examples: Sequence[Example]
+                  ) -> LinearModel:
+    texts = [p["text"] for p in phrasings]
+    x = np.vstack([np.stack([embed(t) for t in texts]), _vectors(examples)])
+    labels = [p["label"] for p in phrasings] + [e.guard for e in examples]
+    y = np.asarray([GUARD_CLASSES.index(label) for label in labels])
+    dims = [f"e{i}" for i in range(x.shape[1])]
+    return _fit(x, y, GUARD_CLASSES, dims, c=1.0)
+
+
+def fit_intent(examples: Sequence[Example]) -> LinearModel:
+    x = _vectors(examples)
+    y = np.asarray([INTENT_CLASSES.index(e.intent) for e in examples])
+    return _fit(x, y, INTENT_CLASSES, [f"e{i}" for i in range(x.shape[1])], c=1.0)
+
+
+def fit_selection(examples: Sequence[Example]) -> LinearModel:
+    rows, labels = [], []
+    for e in examples:
+        if not e.answerable or e.item.kind == "metadata":
+            continue
+        for u in e.evidence.units:
+            rows.append([u.features.get(f, 0.0) for f in UNIT_FEATURES])
+            labels.append(int(unit_label(u, e.item)))
+    return _fit(np.asarray(rows, dtype=np.float32), np.asarray(labels), ("no", "yes"), UNIT_FEATURES, c=1.0)
+
+
+def decision_rows(examples: Sequence[Example], models: Models, max_units: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    rows, labels = [], []
+    for e in examples:
+        score_units(e.evidence, models)
+        chosen = select(e.evidence, models, max_units)
+        f = {**e.evidence.features, **selection_aggregates(e.evidence, chosen)}
+        rows.append([f.get(name, 0.0) for name in DECISION_FEATURES])
+        labels.append(int(e.answerable))
+    return np.asarray(rows, dtype=np.float32), np.asarray(labels)
+
+
+def _content(examples: Sequence[Example]) -> list[Example]:
+    """What the decision model decides: not guardrail items, not metadata questions (the intent model's)."""
+    return [e for e in examples if e.guard == "benign" and e.intent == "none" and e.item.kind != "metadata"]
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray, *, max_false_refusal: float | None = None) -> float:
+    """The threshold with the best accuracy (ties: the middle of the best plateau)."""
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    acc = np.asarray([((p >= t) == y).mean() for t in grid])
+    if max_false_refusal is not None and y.any():
+        fr = np.asarray([(p[y == 1] < t).mean() for t in grid])
+        acc = np.where(fr <= max_false_refusal, acc, acc - 1)
+    best = np.flatnonzero(acc >= acc.max() - 1e-9)
+    return float(grid[best[len(best) // 2]])
+
+
+def split_phrasings(rows: Sequence[dict], dev_share: float = 0.2, seed: int = 13) -> tuple[list[dict], list[dict]]:
+    rng = random.Random(seed)
+    shuffled = sorted(rows, key=lambda r: r["text"])
+    rng.shuffle(shuffled)
+    n = int(len(shuffled) * dev_share)
+    return shuffled[n:], shuffled[:n]
+
+
+def _digest(paths: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file():
+                h.update(file.as_posix().encode())
+                h.update(file.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def write(models: dict[str, LinearModel], settings: dict[str, Any], info: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, model in models.items():
+        (out / f"{name}.json").write_text(json.dumps(model.spec, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "settings.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    (out / "training.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpus: Path, dev_items: Path,
+          dev_corpus: Path, guardrails: Path, out: Path = MODELS_DIR, limit: int | None = None,
+          log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Fit on train, choose thresholds on dev, write the artefacts; returns the training summary."""
+    from .corpus import load_corpus
+
+    phrasings = [json.loads(line) for line in guardrails.read_text(encoding="utf-8").splitlines() if line.strip()]
+    guard_fit, guard_dev = split_phrasings(phrasings)
+    sets = {}
+    for name, items_path, corpus in (("train", train_items, train_corpus), ("dev", dev_items, dev_corpus)):
+        items = load_dataset(items_path)
+        if limit:
+            items = items[:limit]
+        documents, _ = load_corpus(corpus)
+        problems = validate_dataset(items, documents)
+        if problems:
+            raise ValueError(f"invalid {name} set:\n  " + "\n  ".join(problems))
+        loo = leave_one_out(items, documents)
+        advisor = make_advisor(corpus)
+        log(f"{name}: {len(items)} items + {len(loo)} leave-one-out negatives over {len(documents)} documents")
+        sets[name] = (advisor, collect(advisor, items, loo=loo))
+    train_ex, dev_ex = sets["train"][1], sets["dev"][1]
+    embed = sets["train"][0].embedder.embed_query
+
+    guardrail = fit_guardrail(embed, guard_fit, train_ex)
+    g_x = np.vstack([np.stack([embed(p["text"]) for p in guard_dev]), _vectors(dev_ex)])
+    g_y = np.asarray([p["label"] != "benign" for p in guard_dev] + [e.guard != "benign" for e in dev_ex])
+    g_p = 1.0 - guardrail.proba(g_x)[:, GUARD_CLASSES.index("benign")]
+    guardrail.spec["threshold"] = best_threshold(g_p, g_y)
+
+    intent = fit_intent(train_ex)
+    i_x, i_y = _vectors(dev_ex), np.asarray([e.intent != "none" for e in dev_ex])
+    i_p = 1.0 - intent.proba(i_x)[:, 0]
+    intent.spec["threshold"] = best_threshold(i_p, i_y)
+
+    selection = fit_selection(train_ex)
+    floor = 0.5
+    models = Models(guardrail=None, intent=None, selection=LinearModel(selection.spec), decision=None,
+                    settings={"select_min": floor, "select_relative": 0.6})
+    x, y = decision_rows(_content(train_ex), models)
+    decision = _fit(x, y, ("refuse", "answer"), DECISION_FEATURES, c=0.5)
+    dx, dy = decision_rows(_content(dev_ex), models)
+    dp = decision.proba(dx)[:, 1]
+    decision.spec["threshold"] = best_threshold(dp, dy)
+    # The "similarity threshold only" baseline: the best single cut on the top unit similarity, chosen on train.
+    sim_col = DECISION_FEATURES.index("top_unit_dense")
+    similarity = best_threshold(x[:, sim_col], y)
+    settings = {**models.settings, "similarity_threshold": similarity}
+    info = {
+        "command": "advisor train",
+        "data": {"train": str(train_items), "train_corpus": str(train_corpus), "dev": str(dev_items),
+                 "dev_corpus": str(dev_corpus), "guardrails": str(guardrails),
+                 "digest": _digest([train_items, train_corpus, dev_items, dev_corpus, guardrails])},
+        "counts": {"train_examples": len(train_ex), "dev_examples": len(dev_ex),
+                   "decision_rows_train": int(len(y)), "decision_rows_dev": int(len(dy)),
+                   "guardrail_phrasings_fit": len(guard_fit), "guardrail_phrasings_dev": len(guard_dev)},
+        "dev": {"decision_accuracy": float(((dp >= decision.spec["threshold"]) == dy).mean()),
+                "guardrail_accuracy": float(((g_p >= guardrail.spec["threshold"]) == g_y).mean()),
+                "intent_accuracy": float(((i_p >= intent.spec["threshold"]) == i_y).mean())},
+    }
+    write({"guardrail": guardrail, "intent": intent, "selection": selection, "decision": decision}, settings, info,
+          out)
+    log(json.dumps(info["dev"]))
+    return info
