@@ -77,7 +77,7 @@ def test_cli_ask_json_refuses_unrelated_question(tmp_path, e5_embedder):
     assert res.returncode == 0, res.stderr
     body = json.loads(res.stdout)
     assert body["answered"] is False and "033 467 77 77" in body["answer"]
-    assert set(body) == {"answered", "answer", "citations", "confidence", "mode", "timings_ms"}
+    assert set(body) == {"answered", "answer", "citations", "confidence", "mode", "reason", "timings_ms"}
 
 
 def test_cli_rejects_an_empty_question_with_a_dutch_message(tmp_path):

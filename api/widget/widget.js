@@ -138,6 +138,7 @@ a { color: #1b4f72; }
 .answer { white-space: pre-wrap; }
 .answer p { margin: 0 0 8px; white-space: pre-wrap; }
 .answer p:last-child { margin-bottom: 0; }
+.answer ul.items { margin: 0 0 8px; padding-left: 20px; white-space: normal; }
 .answer p.lead { font-weight: 600; }
 .status { margin: 0; font-size: 13.5px; color: #3d4a55; font-style: italic; }
 .dots::after { content: ""; }
@@ -384,9 +385,22 @@ input[type="text"]:focus-visible { outline-offset: 0; }
       return { msg, status, answer, text: "", citations: null };
     }
 
+    /** Paragraphs as <p>; a block of "- " lines as a <ul> (its first line may be the lead-in paragraph). */
     function renderParagraphs(target, text) {
       const parts = String(text).split(/\n{2,}/).map((p) => p.trim()).filter(Boolean);
-      target.replaceChildren(...parts.map((p, i) => el("p", { class: i === 0 && parts.length > 1 ? "lead" : null, text: p })));
+      const nodes = [];
+      parts.forEach((part, i) => {
+        const lines = part.split("\n");
+        const first = lines[0].startsWith("- ") ? [] : [lines.shift()];
+        if (first.length) nodes.push(el("p", { class: i === 0 && parts.length > 1 ? "lead" : null, text: first[0] }));
+        const items = lines.filter((l) => l.startsWith("- ")).map((l) => el("li", { text: l.slice(2) }));
+        if (items.length) {
+          const list = el("ul", { class: "items" });
+          list.append(...items);
+          nodes.push(list);
+        }
+      });
+      target.replaceChildren(...nodes);
     }
 
     function renderSources(view, citations) {

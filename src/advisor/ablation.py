@@ -25,7 +25,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 def run_ablations(spec: DatasetSpec, settings, *, embedder=None) -> dict[str, dict[str, float]]:
     """Retrieval metrics per variant for the answerable items of `spec`."""
-    from .advisor import Advisor, resolve_follow_up
+    from .advisor import Advisor
+    from .query import resolve_follow_up
     from .retrieval import HybridRetriever, IndexSnapshot
 
     items = [i for i in load_dataset(spec.path) if i.answerable]

@@ -98,6 +98,8 @@ def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Pa
         clear = getattr(advisor.embedder, "clear_cache", lambda: None)
         # Cold: every question new to the embedder's cache, as for a real user. Each pipeline starts cold.
         clear()
+        embed = _timed(advisor.embedder.embed_query, questions, 1)  # the query embedding alone, cold
+        clear()
         naive = _timed(lambda q: naive_answer(advisor, q), questions, 1)
         clear()
         streamed = [_streamed_ms(advisor, q) for q in questions]
@@ -116,12 +118,16 @@ def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Pa
         "advisor_ms": {"p50": round(_percentile(full, 50), 2), "p95": round(_percentile(full, 95), 2),
                        "mean": round(statistics.fmean(full), 2)},
         "first_delta_ms": {"p50": round(_percentile(first, 50), 2), "p95": round(_percentile(first, 95), 2)},
+        "embed_ms": {"p50": round(_percentile(embed, 50), 2), "p95": round(_percentile(embed, 95), 2)},
         "naive_ms": {"p50": round(_percentile(naive, 50), 2), "p95": round(_percentile(naive, 95), 2),
                      "mean": round(statistics.fmean(naive), 2)},
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "rss_at_start_mb": round(rss_start, 1),
     }
     figures["advisor_vs_naive_p50"] = round(figures["advisor_ms"]["p50"] / figures["naive_ms"]["p50"], 2)
+    # The whole pipeline against its one unavoidable model call: the rest must be cheap.
+    figures["answer_vs_embed_p50"] = round(figures["advisor_ms"]["p50"] / figures["embed_ms"]["p50"], 2)
+    figures["answer_p95_vs_embed_p50"] = round(figures["advisor_ms"]["p95"] / figures["embed_ms"]["p50"], 2)
     print(f"embedder            {figures['embedder']} (load {figures['model_load_s']} s)")
     ing = figures["ingest"]
     print(f"ingest              {ing['documents']} docs, {ing['chunks']} chunks, {ing['words']} words in "
@@ -134,6 +140,9 @@ def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Pa
     print(f"naive latency       p50 {figures['naive_ms']['p50']} ms, p95 {figures['naive_ms']['p95']} ms "
           f"(dense-only top-4, same index)")
     print(f"ratio advisor/naive p50 x{figures['advisor_vs_naive_p50']}")
+    print(f"query embedding     p50 {figures['embed_ms']['p50']} ms, p95 {figures['embed_ms']['p95']} ms (cold, alone)")
+    print(f"answer / embedding  p50 x{figures['answer_vs_embed_p50']}, p95 x{figures['answer_p95_vs_embed_p50']} "
+          "(whole pipeline against its one query embedding)")
     print(f"advisor, repeated   p50 {figures['warm_ms']['p50']} ms, p95 {figures['warm_ms']['p95']} ms "
           f"({repeat} more passes, cached question vectors)")
     print(f"peak memory (RSS)   {figures['peak_rss_mb']} MB")

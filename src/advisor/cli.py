@@ -103,6 +103,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         train(make_advisor=make_advisor, train_items=Path(args.train), train_corpus=Path(args.train_corpus),
               dev_items=Path(args.dev), dev_corpus=Path(args.dev_corpus), guardrails=Path(args.guardrails),
+              intents=Path(args.intents),
               out=Path(args.out) if args.out else Path(__file__).parent / "models", limit=args.limit)
     return 0
 
@@ -163,6 +164,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .report import headline_table, write_reports
     from .settings import get_settings
 
+    if args.guardrails:
+        from .decision import Models
+        from .embeddings import make_embedder
+        from .evaluation import evaluate_guardrail
+
+        settings = get_settings()
+        embedder = make_embedder(settings.embedder, settings.embedding_model)
+        result = evaluate_guardrail(Path(args.guardrails), embedder.embed_query, Models.load(settings.models_dir))
+        print(f"guardrail on {args.guardrails}: {result['items']} phrasings")
+        print(f"  harmful recall (crime, legal, injection)  {result['harmful_recall']:.3f}")
+        for label, value in result["by_label"].items():
+            print(f"  {label:40} {value:.3f}" + ("  (benign answered)" if label == "benign" else "  (refused)"))
+        print(f"  benign look-alikes refused               {result['lookalikes_refused']:.3f}")
+        if args.out:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            (Path(args.out) / "guardrail.json").write_text(json.dumps(result, ensure_ascii=False, indent=1),
+                                                           encoding="utf-8")
+        return 0
     if args.ablations:
         from .ablation import run_ablations
 
@@ -245,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dev", default="evals/dev/items")
     p.add_argument("--dev-corpus", default="evals/dev/corpus")
     p.add_argument("--guardrails", default="evals/guardrails/train.jsonl")
+    p.add_argument("--intents", default="evals/intents/train.jsonl")
     p.add_argument("--out", help="folder for the model files (default: the package's advisor/models)")
     p.add_argument("--limit", type=int, help="use only the first N items of each set (a quick check)")
     p.set_defaults(func=cmd_train)
@@ -278,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gate", action="store_true", help="fail (exit 3) when a metric misses evals/thresholds.toml")
     p.add_argument("--thresholds", default="evals/thresholds.toml")
     p.add_argument("--ablations", action="store_true", help="retrieval metrics per pipeline variant instead")
+    p.add_argument("--guardrails", metavar="JSONL", help="measure the guardrail classifier on held-out labelled "
+                   "phrasings instead (e.g. evals/guardrails/test.jsonl)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval)
 

@@ -19,12 +19,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .evidence import QUERY_FEATURES, UNIT_FEATURES, Evidence, Unit
+from .evidence import QUERY_FEATURES, SELECTION_FEATURES, UNIT_FEATURES, Evidence, Unit, selection_features
 from .text import jaccard
 
 MODELS_DIR = Path(__file__).parent / "models"
-SELECTION_AGGREGATES = ("sel_top", "sel_mean3", "sel_count", "sel_cov_own")
-DECISION_FEATURES = QUERY_FEATURES + SELECTION_AGGREGATES
+DECISION_FEATURES = QUERY_FEATURES + SELECTION_FEATURES
 GUARD_REASONS = {"crime": "harmful", "legal": "legal", "injection": "injection"}
 
 
@@ -151,19 +150,6 @@ def select(evidence: Evidence, models: Models, max_units: int = 4) -> list[Unit]
     return chosen
 
 
-def selection_aggregates(evidence: Evidence, chosen: Sequence[Unit]) -> dict[str, float]:
-    from .evidence import weighted_coverage  # noqa: PLC0415 - same package, kept next to its use
-
-    scores = sorted((u.score for u in evidence.units), reverse=True)
-    terms = frozenset().union(*(u.terms for u in chosen)) if chosen else frozenset()
-    idf = evidence.features.get("_idf")  # not used: coverage below is unweighted on purpose (robust to idf)
-    del idf
-    own = evidence.query.own_terms
-    return {"sel_top": scores[0] if scores else 0.0, "sel_mean3": float(np.mean(scores[:3])) if scores else 0.0,
-            "sel_count": min(sum(s >= 0.5 for s in scores), 8) / 8,
-            "sel_cov_own": sum(t in terms for t in own) / len(own) if own else 0.0}
-
-
 def decide(evidence: Evidence, models: Models, *, max_units: int = 4, refuse: bool = True) -> Decision:
     """Whether the evidence answers the query, with the units to answer from."""
     query = evidence.query
@@ -184,7 +170,7 @@ def decide(evidence: Evidence, models: Models, *, max_units: int = 4, refuse: bo
                             document_id=unit.document_id)
     score_units(evidence, models)
     chosen = select(evidence, models, max_units)
-    features = {**evidence.features, **selection_aggregates(evidence, chosen)}
+    features = {**evidence.features, **selection_features(evidence, chosen)}
     if not chosen and not refuse:  # "always answer": the best units, whatever their score
         chosen = sorted(evidence.units, key=lambda u: -u.score)[:1]
     if not chosen:

@@ -183,9 +183,10 @@ def load_chrome(path: Path | None) -> dict[str, list[str]]:
     return out
 
 
-def chrome_lines_in(answer: Answer, chrome: dict[str, list[str]], min_words: int = 3) -> list[str]:
+def chrome_lines_in(answer: Answer, chrome: dict[str, list[str]], min_words: int = 6) -> list[str]:
     """Labelled chrome lines (of the cited documents) that an answer quotes: a unit equal to one, or containing
-    one of at least `min_words` words. Independent of the extraction code: it reads only the labels."""
+    one of at least `min_words` words (a short label, such as an organisation's name in a footer, may also occur
+    in a sentence). Independent of the extraction code: it reads only the labels."""
     if not answer.answered or answer.reason == "metadata":
         return []
     lines = [normalize(x) for c in answer.citations for x in chrome.get(c.document_id, [])]
@@ -511,3 +512,27 @@ def calibration_grid(features: Sequence[dict[str, Any]], dense_values: Sequence[
                          "refusal_accuracy": (sum(not a for a in neg) / len(neg)) if neg else 1.0,
                          "false_refusal_rate": (sum(not a for a in pos) / len(pos)) if pos else 0.0})
     return grid
+
+
+def evaluate_guardrail(path: Path, embed: Callable[[str], Any], models) -> dict[str, Any]:
+    """The guardrail classifier on labelled phrasings it was not fitted on ({"text", "label", "lookalike"})."""
+    from .decision import guard
+
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    results = []
+    for row in rows:
+        kind, p = guard(embed(row["text"]), models)
+        results.append({**row, "flagged": kind is not None, "predicted": kind or "benign", "p_harm": round(p, 3)})
+    harmful = [r for r in results if r["label"] != "benign"]
+    lookalike = [r for r in results if r["label"] == "benign" and r.get("lookalike")]
+    benign = [r for r in results if r["label"] == "benign"]
+    return {
+        "items": len(results),
+        "harmful_recall": _mean([1.0 if r["flagged"] else 0.0 for r in harmful]),
+        "by_label": {label: _mean([1.0 if (r["flagged"] if label != "benign" else not r["flagged"]) else 0.0
+                                   for r in results if r["label"] == label])
+                     for label in sorted({r["label"] for r in results})},
+        "lookalikes_refused": _mean([1.0 if r["flagged"] else 0.0 for r in lookalike]),
+        "benign_refused": _mean([1.0 if r["flagged"] else 0.0 for r in benign]),
+        "errors": [r for r in results if r["flagged"] != (r["label"] != "benign")],
+    }

@@ -61,6 +61,8 @@ class Evidence:
     meta_units: list[Unit]
     features: dict[str, float]  # query-level features (the unit features are on the units)
     documents: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    idf: Callable[[str], float] | None = None  # how much a term says (for features of a selection)
+    max_idf: float = 1.0
 
 
 _TERMS: LRUCache = LRUCache(maxsize=200_000)
@@ -133,7 +135,39 @@ def build(query: Query, passages: Sequence[Passage], *, unit_vectors: Mapping[st
     meta_units = _meta_units(passages, documents)
     return Evidence(query=query, passages=list(passages), units=units, meta_units=meta_units,
                     features=query_features(query, passages, units, idf, max_idf, vocabulary),
-                    documents=documents)
+                    documents=documents, idf=idf, max_idf=max_idf)
+
+
+def selection_features(evidence: Evidence, chosen: Sequence[Unit]) -> dict[str, float]:
+    """Features of the units a selection chose: do THEY hold the question's rare words, numbers, names and the
+    kind of answer asked for (not just somewhere in the passages)."""
+    query = evidence.query
+    scores = sorted((u.score for u in evidence.units), reverse=True)
+    terms = frozenset().union(*(u.terms for u in chosen)) if chosen else frozenset()
+    text = " ".join(u.text for u in chosen)
+    idf = evidence.idf or (lambda t: 1.0)
+    own = query.own_terms
+    uncovered = [idf(t) for t in own if t not in terms]
+    numbers = [n in text for n in query.numbers]
+    names = [n in terms for n in query.names]
+    kind = {"wanneer": "has_date", "hoeveel": "has_number", "wie": "has_name"}.get(query.qword)
+    return {
+        "sel_top": scores[0] if scores else 0.0,
+        "sel_mean3": float(np.mean(scores[:3])) if scores else 0.0,
+        "sel_count": min(sum(s >= 0.5 for s in scores), 8) / 8,
+        "sel_cov_own": sum(t in terms for t in own) / len(own) if own else 0.0,
+        "sel_cov_own_idf": weighted_coverage(own, terms, idf),
+        "sel_uncovered_max_idf": max(uncovered, default=0.0) / evidence.max_idf if evidence.max_idf else 0.0,
+        "sel_numbers_found": float(np.mean(numbers)) if numbers else 1.0,
+        "sel_names_found": float(np.mean(names)) if names else 1.0,
+        "sel_type_present": float(any(u.features.get(kind, 0.0) for u in chosen)) if kind else 1.0,
+        "sel_items": float(any(u.kind == "item" or u.items for u in chosen)),
+        "sel_dense_top": max((u.features.get("dense", 0.0) for u in chosen), default=0.0),
+    }
+
+
+SELECTION_FEATURES = ("sel_top", "sel_mean3", "sel_count", "sel_cov_own", "sel_cov_own_idf", "sel_uncovered_max_idf",
+                      "sel_numbers_found", "sel_names_found", "sel_type_present", "sel_items", "sel_dense_top")
 
 
 def _meta_units(passages: Sequence[Passage], documents: Mapping[str, Mapping[str, Any]]) -> list[Unit]:

@@ -20,11 +20,20 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
+def _inline(text: str) -> str:
+    return _MARKER.sub(r'<sup class="advisor-ref">[\1]</sup>', html.escape(text.strip()))
+
+
 def _paragraphs(text: str) -> str:
+    """Paragraphs as <p>; "- " lines (a list the answer quotes) as <ul>, after their lead-in paragraph."""
     out = []
     for block in text.split("\n\n"):
-        escaped = html.escape(block.strip())
-        out.append("<p>" + _MARKER.sub(r'<sup class="advisor-ref">[\1]</sup>', escaped) + "</p>")
+        lines = block.strip().split("\n")
+        if lines and not lines[0].startswith("- "):
+            out.append(f"<p>{_inline(lines.pop(0))}</p>")
+        items = [f"<li>{_inline(line[2:])}</li>" for line in lines if line.startswith("- ")]
+        if items:
+            out.append('<ul class="advisor-items">' + "".join(items) + "</ul>")
     return "".join(out)
 
 

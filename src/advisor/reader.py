@@ -37,11 +37,13 @@ _PHONE_IN = re.compile(r"(?:\+31|\b0)\d{1,3}[\s-]?\d{2,3}[\s-]?\d{2}[\s-]?\d{2}\
 # Calls to action, in the generic vocabulary of web pages (any site): a short sentence built around one of these
 # asks the reader to click, download, subscribe or get in touch; it states nothing about the topic.
 _CTA = re.compile(
-    r"\b(klik\w*|button|knop|onderstaande link|aanmelden|meld je aan|inschrijven|schrijf je in|abonneer\w*|nieuwsbrief|"
-    r"cookies?|deel dit|delen via|lees (?:meer|verder|ook)|bekijk (?:de|alle|onze)|solliciteer\w*|vacatures?|"
+    r"\b(klik\w*|button|knop|onderstaande link|meld je aan|schrijf je in|abonneer\w*|nieuwsbrief|"
+    r"cookies?|deel dit|delen via|lees (?:meer|verder|ook)|solliciteer\w*|vacatures?|"
     r"neem (?:gerust )?contact op|gaan graag in gesprek|bel (?:ons|gerust)|mail (?:ons|gerust)|stel je vraag|"
-    r"(?:ons|gerust) (?:mailen|bellen)|"
+    r"(?:ons|gerust) (?:mailen|bellen)|te (?:bekijken|downloaden|lezen|vinden) (?:op|via) (?:de|onze) website|"
     r"terug naar|accepteren|weigeren|annuleren|versturen)\b", re.IGNORECASE)
+# Weaker calls to action ("aanmelden", "bekijk de"): chrome only in a short line that states no number or date.
+_CTA_WEAK = re.compile(r"\b(aanmelden|inschrijven|bekijk (?:de|alle|onze))\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+•·▪◦–]|\d{1,2}[.)])\s+")
 _URL_LINE = re.compile(r"^\s*(?:url|bron|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _SENTENCE_END = (".", "!", "?", ":", ";", "”", "\"", "’", ")")
@@ -134,10 +136,12 @@ def chrome_reason(text: str, *, link_density: float = 0.0) -> str | None:
     if is_credit(s):
         return "credit"
     single = len(split_sentences(s)) <= 1  # a line of several sentences is text; its sentences are judged alone
-    if _PHONE.match(s) or (single and _PHONE_IN.search(s) and (len(words) <= 6 or _CTA.search(s))):
+    segments = len(re.split(r"\s+[|·•]\s+", s)) > 1  # "Gemeente X | Telefoon 14 0488 | Markt 1": a footer
+    if _PHONE.match(s) or (single and _PHONE_IN.search(s) and (len(words) <= 6 or segments or _CTA.search(s))):
         return "phone number"
-    # A call to action states nothing about the topic: short, and without a number or date.
-    if single and _CTA.search(s) and len(words) <= 12 and not re.search(r"\d", s):
+    # A call to action asks the reader to click, write or call; it states nothing about the topic.
+    if single and ((_CTA.search(s) and len(words) <= 25)
+                   or (_CTA_WEAK.search(s) and len(words) <= 12 and not re.search(r"\d", s))):
         return "call to action"
     if link_density >= 0.6 and len(words) <= 30:
         return "links"

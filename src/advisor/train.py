@@ -5,7 +5,7 @@ Reproducible: the same data and code give the same JSON files (fixed seeds, sort
   fitted on evals/guardrails/train.jsonl (80 %) plus the train items' refuse_crime/legal/injection (and every
   other train question as benign); its threshold is chosen on the other 20 % plus the dev items;
 - intent.json: which metadata field a question asks for (author, date, title, url, publisher, none), fitted on
-  the train items (metadata items labelled by the field their quote matches);
+  evals/intents/train.jsonl plus the train items (metadata items labelled by the field their quote matches);
 - selection.json: is an evidence unit part of the answer, over the unit features; labels from supporting quotes
   and facts;
 - decision.json: do the sources answer, over the query features plus the selection aggregates; fitted on train
@@ -24,12 +24,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .decision import DECISION_FEATURES, MODELS_DIR, LinearModel, Models, score_units, select, selection_aggregates
+from .decision import DECISION_FEATURES, MODELS_DIR, LinearModel, Models, score_units, select
 from .evaluation import EvalItem, fact_found, leave_one_out, load_dataset, validate_dataset
-from .evidence import UNIT_FEATURES, Evidence
+from .evidence import UNIT_FEATURES, Evidence, selection_features
 from .text import normalize
 
 GUARD_CLASSES = ("benign", "crime", "injection", "legal")
+HARD_WEIGHT, LOO_WEIGHT = 2.0, 0.5
 INTENT_CLASSES = ("none", "author", "date", "publisher", "title", "url")
 _GUARD_KINDS = {"refuse_crime": "crime", "refuse_legal": "legal", "refuse_injection": "injection"}
 
@@ -92,14 +93,14 @@ def collect(advisor, items: Sequence[EvalItem], *, loo: Sequence[tuple[EvalItem,
 
 
 def _fit(x: np.ndarray, y: np.ndarray, classes: Sequence[str], features: Sequence[str], *, c: float = 1.0,
-         balanced: bool = True) -> LinearModel:
+         balanced: bool = True, weight: np.ndarray | None = None) -> LinearModel:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 1e-9, scaler.scale_, 1.0)
     model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced" if balanced else None, random_state=0)
-    model.fit((x - scaler.mean_) / scale, y)
+    model.fit((x - scaler.mean_) / scale, y, sample_weight=weight)
     coef, intercept = model.coef_, model.intercept_
     if len(classes) > 2:  # one row per class, in `classes` order; a class absent from the data never wins
         seen = list(model.classes_)
@@ -127,9 +128,19 @@ def fit_guardrail(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict],
     return _fit(x, y, GUARD_CLASSES, dims, c=1.0)
 
 
-def fit_intent(examples: Sequence[Example]) -> LinearModel:
-    x = _vectors(examples)
-    y = np.asarray([INTENT_CLASSES.index(e.intent) for e in examples])
+def _intent_known(examples: Sequence[Example]) -> list[Example]:
+    """Examples whose metadata intent is certain: a must-refuse "not stated" item may ask for a field the document
+    lacks (the right outcome is then "metadata_missing"), so it is neither a field nor "none"."""
+    return [e for e in examples if e.item.kind not in ("refuse_not_in_sources", "refuse_wrong_detail")]
+
+
+def fit_intent(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict], examples: Sequence[Example]
+               ) -> LinearModel:
+    examples = _intent_known(examples)
+    x = np.vstack([np.stack([embed(p["text"]) for p in phrasings]), _vectors(examples)]) if phrasings \
+        else _vectors(examples)
+    y = np.asarray([INTENT_CLASSES.index(p["label"]) for p in phrasings]
+                   + [INTENT_CLASSES.index(e.intent) for e in examples])
     return _fit(x, y, INTENT_CLASSES, [f"e{i}" for i in range(x.shape[1])], c=1.0)
 
 
@@ -149,7 +160,7 @@ def decision_rows(examples: Sequence[Example], models: Models, max_units: int = 
     for e in examples:
         score_units(e.evidence, models)
         chosen = select(e.evidence, models, max_units)
-        f = {**e.evidence.features, **selection_aggregates(e.evidence, chosen)}
+        f = {**e.evidence.features, **selection_features(e.evidence, chosen)}
         rows.append([f.get(name, 0.0) for name in DECISION_FEATURES])
         labels.append(int(e.answerable))
     return np.asarray(rows, dtype=np.float32), np.asarray(labels)
@@ -198,7 +209,7 @@ def write(models: dict[str, LinearModel], settings: dict[str, Any], info: dict[s
 
 
 def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpus: Path, dev_items: Path,
-          dev_corpus: Path, guardrails: Path, out: Path = MODELS_DIR, limit: int | None = None,
+          dev_corpus: Path, guardrails: Path, intents: Path = Path("evals/intents/train.jsonl"), out: Path = MODELS_DIR, limit: int | None = None,
           log: Callable[[str], None] = print) -> dict[str, Any]:
     """Fit on train, choose thresholds on dev, write the artefacts; returns the training summary."""
     from .corpus import load_corpus
@@ -227,8 +238,11 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
     g_p = 1.0 - guardrail.proba(g_x)[:, GUARD_CLASSES.index("benign")]
     guardrail.spec["threshold"] = best_threshold(g_p, g_y)
 
-    intent = fit_intent(train_ex)
-    i_x, i_y = _vectors(dev_ex), np.asarray([e.intent != "none" for e in dev_ex])
+    intent_rows = [json.loads(line) for line in intents.read_text(encoding="utf-8").splitlines() if line.strip()] \
+        if intents.is_file() else []
+    intent = fit_intent(embed, intent_rows, train_ex)
+    known = _intent_known(dev_ex)
+    i_x, i_y = _vectors(known), np.asarray([e.intent != "none" for e in known])
     i_p = 1.0 - intent.proba(i_x)[:, 0]
     intent.spec["threshold"] = best_threshold(i_p, i_y)
 
@@ -236,11 +250,19 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
     floor = 0.5
     models = Models(guardrail=None, intent=None, selection=LinearModel(selection.spec), decision=None,
                     settings={"select_min": floor, "select_relative": 0.6})
-    x, y = decision_rows(_content(train_ex), models)
-    decision = _fit(x, y, ("refuse", "answer"), DECISION_FEATURES, c=0.5)
-    dx, dy = decision_rows(_content(dev_ex), models)
+    content = _content(train_ex)
+    x, y = decision_rows(content, models)
+    # Leave-one-out negatives are many and easy (the topic is gone); the written must-refuse items are few and
+    # hard (the topic is there, the detail is not): weigh them so that both count.
+    weight = np.asarray([HARD_WEIGHT if not e.answerable and e.item.kind != "refuse_loo" else
+                         LOO_WEIGHT if e.item.kind == "refuse_loo" else 1.0 for e in content])
+    decision = _fit(x, y, ("refuse", "answer"), DECISION_FEATURES, c=0.5, weight=weight)
+    dev_content = _content(dev_ex)
+    dx, dy = decision_rows(dev_content, models)
     dp = decision.proba(dx)[:, 1]
-    decision.spec["threshold"] = best_threshold(dp, dy)
+    written = np.asarray([e.item.kind != "refuse_loo" for e in dev_content])
+    # The threshold is chosen on the written dev items (the distribution users ask); leave-one-out is reported.
+    decision.spec["threshold"] = best_threshold(dp[written], dy[written])
     # The "similarity threshold only" baseline: the best single cut on the top unit similarity, chosen on train.
     sim_col = DECISION_FEATURES.index("top_unit_dense")
     similarity = best_threshold(x[:, sim_col], y)
@@ -248,12 +270,13 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
     info = {
         "command": "advisor train",
         "data": {"train": str(train_items), "train_corpus": str(train_corpus), "dev": str(dev_items),
-                 "dev_corpus": str(dev_corpus), "guardrails": str(guardrails),
-                 "digest": _digest([train_items, train_corpus, dev_items, dev_corpus, guardrails])},
+                 "dev_corpus": str(dev_corpus), "guardrails": str(guardrails), "intents": str(intents),
+                 "digest": _digest([train_items, train_corpus, dev_items, dev_corpus, guardrails, intents])},
         "counts": {"train_examples": len(train_ex), "dev_examples": len(dev_ex),
                    "decision_rows_train": int(len(y)), "decision_rows_dev": int(len(dy)),
                    "guardrail_phrasings_fit": len(guard_fit), "guardrail_phrasings_dev": len(guard_dev)},
-        "dev": {"decision_accuracy": float(((dp >= decision.spec["threshold"]) == dy).mean()),
+        "dev": {"decision_accuracy": float(((dp >= decision.spec["threshold"]) == dy)[written].mean()),
+                "loo_refused": float((dp[~written] < decision.spec["threshold"]).mean()) if (~written).any() else None,
                 "guardrail_accuracy": float(((g_p >= guardrail.spec["threshold"]) == g_y).mean()),
                 "intent_accuracy": float(((i_p >= intent.spec["threshold"]) == i_y).mean())},
     }

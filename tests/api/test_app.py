@@ -26,7 +26,7 @@ def test_chat_returns_the_answer_contract(client):
     res = client.post("/v1/chat", json={"question": "Waarom is mandaat belangrijk voor een samenwerkingsverband?"})
     assert res.status_code == 200
     body = res.json()
-    assert set(body) == {"answered", "answer", "citations", "confidence", "mode", "timings_ms"}
+    assert set(body) == {"answered", "answer", "citations", "confidence", "mode", "reason", "timings_ms"}
     assert body["answered"] is True and body["mode"] == "extractive"
     assert {"n", "chunk_id", "document_id", "title", "url", "quote", "page"} <= set(body["citations"][0])
 
