@@ -79,13 +79,14 @@ def real_advisor(tmp_path_factory, e5_embedder):
 
 @pytest.fixture(scope="session")
 def eval_reports(e5_embedder):
-    """advisor eval on the corpus and multi sets with the default settings, run once per test session."""
+    """advisor eval on the corpus, multi and dev sets with the default settings, run once per test session."""
     from advisor.evaluation import dataset_specs, evaluate
 
     specs = dataset_specs(ROOT / "evals" / "config.toml")
     reports = {}
-    for name in ("corpus", "multi"):
+    for name in ("corpus", "multi", "dev"):
         spec = specs[name]
         spec.path, spec.corpus = ROOT / spec.path, ROOT / spec.corpus
+        spec.chrome = ROOT / spec.chrome if spec.chrome else None
         reports[name] = evaluate(spec, AdvisorSettings(), embedder=e5_embedder)
     return reports

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 THRESHOLDS = tomllib.loads((ROOT / "evals" / "thresholds.toml").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("dataset", ["corpus", "multi"])
+@pytest.mark.parametrize("dataset", ["corpus", "multi", "dev"])
 def test_default_configuration_passes_the_gate(eval_reports, dataset):
     report = eval_reports[dataset]
     assert check_thresholds(report, THRESHOLDS) == []
@@ -29,6 +29,21 @@ def test_advisor_beats_the_naive_baseline_where_it_matters(eval_reports):
         assert ours["refusal_accuracy"] > naive["refusal_accuracy"]
         assert ours["decision_accuracy"] > naive["decision_accuracy"]
         assert ours["mrr"] >= naive["mrr"] - 0.02
+
+
+def test_no_answer_quotes_site_chrome(eval_reports):
+    """No answer unit is a labelled chrome line (byline, caption, credit, call to action, menu, footer) of the
+    dev corpus; the labels (evals/dev/chrome) were written from the pages, independently of the reader."""
+    report = eval_reports["dev"]
+    assert [(r["id"], r["chrome"]) for r in report["advisor"]["results"] if r["chrome"]] == []
+    assert report["advisor"]["summary"]["chrome_answers"] == 0
+
+
+def test_metadata_and_list_questions_are_answered_from_the_right_source(eval_reports):
+    kinds = eval_reports["dev"]["advisor"]["summary"]["by_kind"]
+    assert kinds["metadata"]["items"] >= 20 and kinds["list"]["items"] >= 20
+    assert kinds["metadata"]["decision_accuracy"] >= THRESHOLDS["dev"]["min_metadata_decision_accuracy"]
+    assert kinds["list"]["fact_recall"] >= THRESHOLDS["dev"]["min_list_fact_recall"]
 
 
 def test_a_weakened_configuration_fails_the_gate(e5_embedder):

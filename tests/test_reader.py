@@ -68,3 +68,31 @@ def test_no_chrome_line_reaches_the_index(tmp_path, name):
         assert n not in units, line
         if len(n.split()) >= 4:
             assert not any(n in text for text in indexed), line
+
+
+def test_pdf_running_headers_footers_and_byline_are_chrome(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_title("Factsheet grondwater")
+    body = ["Het waterschap stelt een onttrekkingsverbod in zodra de grondwaterstand onder de kritieke grens "
+            "zakt. Agrariers mogen dan niet meer beregenen uit grondwater.",
+            "Een ontheffing is mogelijk voor kapitaalintensieve teelten. Het waterschap beslist binnen twee weken "
+            "op een aanvraag."]
+    for n, text in enumerate(body, start=1):
+        pdf.add_page()
+        pdf.multi_cell(0, 6, "Informatieblad | Waterschap Heidebeek | uitgave 2 april 2024")
+        pdf.ln(4)
+        pdf.multi_cell(0, 6, text)
+        pdf.ln(4)
+        pdf.multi_cell(0, 6, f"Waterschap Heidebeek | www.waterschapheidebeek.nl | pagina {n}")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "factsheet.pdf").write_bytes(bytes(pdf.output()))
+    [doc], _ = load_corpus(corpus)
+    text = normalize(doc.text)
+    assert "onttrekkingsverbod" in text and "twee weken" in text
+    assert "informatieblad" not in text and "pagina" not in text and "www.waterschapheidebeek.nl" not in text
+    assert doc.metadata.get("date") == "2024-04-02"
+    assert {reason for _, reason in doc.dropped} >= {"running header or footer"}

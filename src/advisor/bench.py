@@ -106,6 +106,18 @@ def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Pa
         first, full = [f for f, _ in streamed], [t for _, t in streamed]
         # Warm: the same questions again (an FAQ, a repeated widget question): cached question vectors.
         warm = _timed(lambda q: advisor.ask(q), questions, repeat)
+        # Hostile input costs what a normal question costs: analysis and turn text are capped, and nothing on
+        # the request path embeds single words (the adversarial run found 45 s for a 20 KB follow-up).
+        import random
+
+        rng = random.Random(7)
+        vocabulary = [w for q in questions for w in q.split()] or ["woord"]
+        noise = lambda n: " ".join(rng.choice(vocabulary) + str(rng.randint(0, 999)) for _ in range(n))  # noqa: E731
+        clear()
+        long_q = _timed(lambda q: advisor.ask(noise(250)[:2000]), questions[:10], 1)
+        clear()
+        long_turn = _timed(lambda q: advisor.ask("En dat?", turns=[{"role": "user", "content": noise(2500)[:20000]}]),
+                           questions[:10], 1)
     figures = {
         "embedder": advisor.embedder.name,
         "model_load_s": round(load_s, 3),
@@ -119,6 +131,8 @@ def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Pa
                        "mean": round(statistics.fmean(full), 2)},
         "first_delta_ms": {"p50": round(_percentile(first, 50), 2), "p95": round(_percentile(first, 95), 2)},
         "embed_ms": {"p50": round(_percentile(embed, 50), 2), "p95": round(_percentile(embed, 95), 2)},
+        "hostile_ms": {"question_2000_chars_p50": round(_percentile(long_q, 50), 2),
+                       "follow_up_20kb_turn_p50": round(_percentile(long_turn, 50), 2)},
         "naive_ms": {"p50": round(_percentile(naive, 50), 2), "p95": round(_percentile(naive, 95), 2),
                      "mean": round(statistics.fmean(naive), 2)},
         "peak_rss_mb": round(_peak_rss_mb(), 1),
@@ -145,5 +159,10 @@ def run_bench(*, corpus: Path | None = None, repeat: int = 3, questions_file: Pa
           "(whole pipeline against its one query embedding)")
     print(f"advisor, repeated   p50 {figures['warm_ms']['p50']} ms, p95 {figures['warm_ms']['p95']} ms "
           f"({repeat} more passes, cached question vectors)")
+    hostile = figures["hostile_ms"]
+    print(f"hostile input       2,000-character question p50 {hostile['question_2000_chars_p50']} ms "
+          f"(x{hostile['question_2000_chars_p50'] / figures['advisor_ms']['p50']:.2f} of a normal question), "
+          f"follow-up with a 20 KB turn p50 {hostile['follow_up_20kb_turn_p50']} ms "
+          f"(x{hostile['follow_up_20kb_turn_p50'] / figures['advisor_ms']['p50']:.2f})")
     print(f"peak memory (RSS)   {figures['peak_rss_mb']} MB")
     return figures

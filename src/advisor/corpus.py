@@ -421,15 +421,57 @@ def _load_pdf(data: bytes, rel: str, stem: str) -> ReadDocument:
         except Exception:  # malformed date strings should not cost the whole document
             created = None
         if created:
-            meta["date"] = created.date().isoformat()
+            meta["_file_date"] = created.date().isoformat()
     bp_title = title  # a metadata title repeated in the text is a running header: drop it
     if not title:
         first = next((ln.strip() for p in pages for ln in p.split("\n") if ln.strip()), "")
         # A wrapped body line is not a title: require a short, unpunctuated first line.
         title = first if looks_like_heading(first) else _title_from_filename(stem)
     bp = _Boilerplate((), bp_title)
+    pages, dropped = _pdf_chrome(pages, meta)
+    file_date = meta.pop("_file_date", None)
+    if file_date and not meta.get("date"):  # a date the text states beats the file's creation date
+        meta["date"] = file_date
     sections = [Section(text=_pdf_paragraphs(text, bp), page=n) for n, text in enumerate(pages, 1)]
-    return ReadDocument(title=title, meta=meta, blocks=_blocks_from_sections(sections))
+    doc = ReadDocument(title=title, meta=meta, blocks=_blocks_from_sections(sections))
+    doc.dropped.extend(dropped)
+    return doc
+
+
+def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Drop running headers and footers (a line on several pages, page numbers aside) and byline lines; a
+    byline's author and date become metadata when the PDF's own metadata lacks them."""
+    from advisor.reader import byline_fields
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", " ".join(line.split()).casefold())
+
+    seen: dict[str, int] = {}
+    for text in pages:
+        for k in {key(ln) for ln in text.split("\n") if ln.strip()}:
+            seen[k] = seen.get(k, 0) + 1
+    out, dropped = [], []
+    for text in pages:
+        kept = []
+        for line in text.split("\n"):
+            stripped = line.strip()
+            reason = None
+            fields = byline_fields(stripped) if stripped else None
+            if fields is not None:
+                reason = "byline"
+                for name, value in fields.items():
+                    if not meta.get(name):
+                        meta[name] = value
+            if stripped and len(pages) > 1 and seen.get(key(stripped), 0) >= 2 and len(stripped.split()) <= 15:
+                reason = "running header or footer"
+            elif stripped and not reason and chrome_reason(stripped) in ("phone number", "credit"):
+                reason = chrome_reason(stripped)
+            if reason:
+                dropped.append((stripped, reason))
+            else:
+                kept.append(line)
+        out.append("\n".join(kept))
+    return out, dropped
 
 
 def _pdf_paragraphs(text: str, bp: _Boilerplate) -> str:

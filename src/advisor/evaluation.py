@@ -452,12 +452,16 @@ def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[
 
 
 def check_thresholds(report: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
-    """Failures of the quality gate: `min_*` / `max_*` keys against advisor's headline metrics."""
+    """Failures of the quality gate: `min_*` / `max_*` keys against advisor's headline metrics (or a question
+    kind's: `min_list_fact_recall`)."""
     summary = report["advisor"]["summary"]
     failures = []
     for key, bound in thresholds.get(report["dataset"], {}).items():
         kind, metric = key.split("_", 1)
         value = summary.get(metric)
+        for kind_name, row in summary.get("by_kind", {}).items():  # per-kind bounds: min_list_fact_recall
+            if value is None and metric.startswith(kind_name + "_"):
+                value = row.get(metric[len(kind_name) + 1:])
         if value is None or (kind == "min" and value < bound) or (kind == "max" and value > bound):
             failures.append(f"{report['dataset']}: {metric} = {value} ({kind} {bound})")
     return failures

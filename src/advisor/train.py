@@ -31,6 +31,7 @@ from .text import normalize
 
 GUARD_CLASSES = ("benign", "crime", "injection", "legal")
 HARD_WEIGHT, LOO_WEIGHT = 2.0, 0.5
+SELECT_MIN, SELECT_RELATIVE = 0.2, 0.3
 INTENT_CLASSES = ("none", "author", "date", "publisher", "title", "url")
 _GUARD_KINDS = {"refuse_crime": "crime", "refuse_legal": "legal", "refuse_injection": "injection"}
 
@@ -247,9 +248,10 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
     intent.spec["threshold"] = best_threshold(i_p, i_y)
 
     selection = fit_selection(train_ex)
-    floor = 0.5
+    # Chosen on dev by a grid (floor 0.2-0.5 x relative 0.3-0.6, the decision refitted for each): dev decision
+    # accuracy 0.814-0.828 and key-fact recall 0.736-0.770 across it; 0.2 / 0.3 was best on both.
     models = Models(guardrail=None, intent=None, selection=LinearModel(selection.spec), decision=None,
-                    settings={"select_min": floor, "select_relative": 0.6})
+                    settings={"select_min": SELECT_MIN, "select_relative": SELECT_RELATIVE})
     content = _content(train_ex)
     x, y = decision_rows(content, models)
     # Leave-one-out negatives are many and easy (the topic is gone); the written must-refuse items are few and
