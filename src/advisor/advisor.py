@@ -20,7 +20,7 @@ from .embeddings import Embedder, make_embedder
 from .errors import ConfigurationError, IndexNotReadyError, InvalidQuestionError
 from .evidence import Evidence, build
 from .ingest import INDEX_FORMAT, Progress, ingest
-from .query import Query, analyse
+from .query import MAX_EMBED_CHARS, Query, analyse
 from .retrieval import HybridRetriever, IndexSnapshot
 from .settings import AdvisorSettings, get_settings
 from .store import VectorStore
@@ -146,8 +146,9 @@ class Advisor:
         snapshot = snapshot or self.snapshot()
         query = analyse(question, turns, splitter=snapshot.lexical.splitter, spelling=snapshot.spelling,
                         stemmer=self.settings.retrieval.stemmer)
-        own = self.embedder.embed_query(query.text)
-        resolved = own if query.resolved == query.text else self.embedder.embed_query(query.resolved)
+        own = self.embedder.embed_query(query.text[:MAX_EMBED_CHARS])
+        resolved = own if query.resolved == query.text else \
+            self.embedder.embed_query(query.resolved[-MAX_EMBED_CHARS:])
         return query.with_vectors(resolved, own)
 
     def run(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,

@@ -111,14 +111,19 @@ def guard(vector: np.ndarray | None, models: Models) -> tuple[str | None, float]
 
 
 def intent(vector: np.ndarray | None, models: Models) -> tuple[str | None, float]:
-    """The metadata field a question asks for ("author", "date", …), or None for a content question."""
+    """The metadata field a question asks for ("author", "date", …), or None for a content question.
+
+    The threshold applies to 1 - P(none), as it was chosen; the field is then the likeliest of the others."""
     model = models.intent
     if model is None or vector is None or vector.shape[-1] != len(model.mean):
         return None, 0.0
     p = model.proba(vector)[0]
-    best = int(np.argmax(p))
-    name = model.classes[best]
-    return (name, float(p[best])) if name != "none" and p[best] >= model.threshold else (None, float(p[best]))
+    none = model.classes.index("none")
+    asks = 1.0 - float(p[none])
+    if asks < model.threshold:
+        return None, float(p[none])
+    best = int(np.argmax(np.where(np.arange(len(p)) == none, -1.0, p)))
+    return model.classes[best], asks
 
 
 def score_units(evidence: Evidence, models: Models) -> None:

@@ -13,7 +13,8 @@ from .types import Turn
 
 # Work stays proportional to a short question: long input is cut before analysis (the cost bound per request).
 MAX_TERMS = 48
-MAX_TURN_CHARS = 600
+MAX_TURN_CHARS = 200  # of the earlier question a follow-up borrows
+MAX_EMBED_CHARS = 256  # what is embedded of a question: the model's cost grows with its input
 # The Dutch interrogatives: which one opens a question says what kind of answer fits (the fitted models weigh it).
 QUESTION_WORDS = ("wie", "wat", "wanneer", "waar", "waarom", "hoe", "hoeveel", "welk", "other")
 _QWORD_ALIASES = {"welke": "welk", "waarvoor": "waar", "waarmee": "waar", "waardoor": "waarom", "hoelang": "hoe"}
