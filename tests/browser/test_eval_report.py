@@ -25,8 +25,8 @@ def test_report_renders_plots_and_the_item_table(page, report_html, tmp_path):
     page.goto(report_html.as_uri())
     assert page.title().startswith("Evaluatie")
     svgs = page.locator("svg")
-    assert svgs.count() == 3
-    for i in range(3):  # every plot is laid out with real size and has drawn bars
+    assert svgs.count() == 4  # decisions per kind, latency, top similarity, reliability
+    for i in range(4):  # every plot is laid out with real size and has drawn bars
         box = svgs.nth(i).bounding_box()
         assert box and box["width"] > 300 and box["height"] > 100
         heights = svgs.nth(i).locator("rect.bar").evaluate_all(
@@ -35,7 +35,8 @@ def test_report_renders_plots_and_the_item_table(page, report_html, tmp_path):
     assert page.locator("line.threshold").count() == 1  # the decision threshold is marked
     assert page.locator("#items tr").count() == 51  # header + 50 items
     header = page.locator("table").first.inner_text()
-    assert "advisor" in header and "naive" in header
+    assert "advisor" in header and "alleen drempel" in header and "naive" in header
+    assert page.locator("svg[aria-label^='Betrouwbaarheid']").count() == 1
     assert all(u.startswith("file://") for u in requests)  # self-contained: nothing fetched
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     page.screenshot(path=str(ROOT / "test-artifacts" / "eval-report.png"), full_page=False)
