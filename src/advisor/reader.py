@@ -238,8 +238,8 @@ def _next_is_list(tokens, i: int) -> bool:
 def _inline_text(tok) -> str:
     parts = []
     for child in tok.children or []:
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
+        if child.type in ("text", "code_inline", "html_inline"):
+            parts.append(child.content)  # inline HTML an author wrote is text to quote, never markup to run
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
         elif child.type == "image":
