@@ -15,11 +15,11 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from .evidence import QUERY_FEATURES, SELECTION_FEATURES, UNIT_FEATURES, Evidence, Unit, selection_features
+from .evidence import QUERY_FEATURES, SELECTION_FEATURES, Evidence, Unit, selection_features
 from .text import jaccard
 
 MODELS_DIR = Path(__file__).parent / "models"
