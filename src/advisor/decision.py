@@ -98,16 +98,21 @@ class Decision:
     document_id: str | None = None
 
 
+def _likeliest_other(model: LinearModel, vector: np.ndarray, reference: str) -> tuple[str, float]:
+    """The likeliest class other than `reference`, and 1 - P(reference) (what the thresholds are chosen on)."""
+    p = model.proba(vector)[0]
+    ref = model.classes.index(reference)
+    best = int(np.argmax(np.where(np.arange(len(p)) == ref, -1.0, p)))
+    return model.classes[best], 1.0 - float(p[ref])
+
+
 def guard(vector: np.ndarray | None, models: Models) -> tuple[str | None, float]:
     """The guardrail class of a question ("crime", "legal", "injection") when above its threshold, else None."""
     model = models.guardrail
     if model is None or vector is None or vector.shape[-1] != len(model.mean):  # fitted for another embedder
         return None, 0.0
-    p = model.proba(vector)[0]
-    benign = model.classes.index("benign")
-    best = int(np.argmax(np.where(np.arange(len(p)) == benign, -1, p)))
-    harmful = 1.0 - float(p[benign])
-    return (model.classes[best], harmful) if harmful >= model.threshold else (None, harmful)
+    kind, harmful = _likeliest_other(model, vector, "benign")
+    return (kind, harmful) if harmful >= model.threshold else (None, harmful)
 
 
 def intent(vector: np.ndarray | None, models: Models) -> tuple[str | None, float]:
@@ -117,13 +122,8 @@ def intent(vector: np.ndarray | None, models: Models) -> tuple[str | None, float
     model = models.intent
     if model is None or vector is None or vector.shape[-1] != len(model.mean):
         return None, 0.0
-    p = model.proba(vector)[0]
-    none = model.classes.index("none")
-    asks = 1.0 - float(p[none])
-    if asks < model.threshold:
-        return None, float(p[none])
-    best = int(np.argmax(np.where(np.arange(len(p)) == none, -1.0, p)))
-    return model.classes[best], asks
+    name, asks = _likeliest_other(model, vector, "none")
+    return (name, asks) if asks >= model.threshold else (None, 1.0 - asks)
 
 
 def score_units(evidence: Evidence, models: Models) -> None:
@@ -155,6 +155,14 @@ def select(evidence: Evidence, models: Models, max_units: int = 4) -> list[Unit]
     return chosen
 
 
+def selection_and_features(evidence: Evidence, models: Models, max_units: int = 4
+                           ) -> tuple[list[Unit], dict[str, float]]:
+    """Score and select the units; the decision features are the query's plus those of the selection."""
+    score_units(evidence, models)
+    chosen = select(evidence, models, max_units)
+    return chosen, {**evidence.features, **selection_features(evidence, chosen)}
+
+
 def decide(evidence: Evidence, models: Models, *, max_units: int = 4, refuse: bool = True) -> Decision:
     """Whether the evidence answers the query, with the units to answer from."""
     query = evidence.query
@@ -173,9 +181,7 @@ def decide(evidence: Evidence, models: Models, *, max_units: int = 4, refuse: bo
                                 document_id=unit.document_id)
             return Decision(True, round(p_field, 3), "metadata", units=(unit,), meta_field=name,
                             document_id=unit.document_id)
-    score_units(evidence, models)
-    chosen = select(evidence, models, max_units)
-    features = {**evidence.features, **selection_features(evidence, chosen)}
+    chosen, features = selection_and_features(evidence, models, max_units)
     if not chosen and not refuse:  # "always answer": the best units, whatever their score
         chosen = sorted(evidence.units, key=lambda u: -u.score)[:1]
     if not chosen:

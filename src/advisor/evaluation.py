@@ -482,42 +482,6 @@ def compare_reports(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return {"deltas": deltas, "changed": changed}
 
 
-def decision_features(advisor, items: Sequence[EvalItem]) -> list[dict[str, Any]]:
-    """Per item: the similarity and coverage the decision sees, and whether a threshold-free rule refused it."""
-    from .advisor import resolve_follow_up
-
-    snapshot = advisor.snapshot()
-    rows = []
-    for item in items:
-        query = resolve_follow_up(item.question, item.turns)
-        passages = advisor.retrieve(query)
-        decision, _ = advisor.answerer.assess(
-            item.question, passages, splitter=snapshot.lexical.splitter, spelling=snapshot.spelling,
-            vocabulary=snapshot.vocabulary, sentence_vectors=snapshot.sentence_vectors, retrieval_query=query)
-        rows.append({"id": item.id, "answerable": item.answerable, "max_dense": decision.max_dense,
-                     "coverage": decision.coverage,
-                     "blocked": decision.reason in ("harmful", "legal", "unknown_name", "wrong_type", "focus_missing",
-                                                        "no_passages")})
-    return rows
-
-
-def calibration_grid(features: Sequence[dict[str, Any]], dense_values: Sequence[float],
-                     coverage_values: Sequence[float]) -> list[dict[str, float]]:
-    """Decision accuracy, refusal accuracy and false-refusal rate for each pair of thresholds."""
-    grid = []
-    for d in dense_values:
-        for c in coverage_values:
-            answered = [not f["blocked"] and f["max_dense"] >= d and f["coverage"] >= c for f in features]
-            pos = [a for a, f in zip(answered, features) if f["answerable"]]
-            neg = [a for a, f in zip(answered, features) if not f["answerable"]]
-            grid.append({"min_dense": d, "min_coverage": c,
-                         "decision_accuracy": sum(a == f["answerable"] for a, f in zip(answered, features))
-                         / len(features),
-                         "refusal_accuracy": (sum(not a for a in neg) / len(neg)) if neg else 1.0,
-                         "false_refusal_rate": (sum(not a for a in pos) / len(pos)) if pos else 0.0})
-    return grid
-
-
 def evaluate_guardrail(path: Path, embed: Callable[[str], Any], models) -> dict[str, Any]:
     """The guardrail classifier on labelled phrasings it was not fitted on ({"text", "label", "lookalike"})."""
     from .decision import guard

@@ -24,9 +24,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .decision import DECISION_FEATURES, MODELS_DIR, LinearModel, Models, score_units, select
+from .decision import DECISION_FEATURES, MODELS_DIR, LinearModel, Models, selection_and_features
 from .evaluation import EvalItem, fact_found, leave_one_out, load_dataset, validate_dataset
-from .evidence import UNIT_FEATURES, Evidence, selection_features
+from .evidence import UNIT_FEATURES, Evidence
 from .text import normalize
 
 GUARD_CLASSES = ("benign", "crime", "injection", "legal")
@@ -159,9 +159,7 @@ def fit_selection(examples: Sequence[Example]) -> LinearModel:
 def decision_rows(examples: Sequence[Example], models: Models, max_units: int = 4) -> tuple[np.ndarray, np.ndarray]:
     rows, labels = [], []
     for e in examples:
-        score_units(e.evidence, models)
-        chosen = select(e.evidence, models, max_units)
-        f = {**e.evidence.features, **selection_features(e.evidence, chosen)}
+        _, f = selection_and_features(e.evidence, models, max_units)
         rows.append([f.get(name, 0.0) for name in DECISION_FEATURES])
         labels.append(int(e.answerable))
     return np.asarray(rows, dtype=np.float32), np.asarray(labels)
