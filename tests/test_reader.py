@@ -96,3 +96,38 @@ def test_pdf_running_headers_footers_and_byline_are_chrome(tmp_path):
     assert "informatieblad" not in text and "pagina" not in text and "www.waterschapheidebeek.nl" not in text
     assert doc.metadata.get("date") == "2024-04-02"
     assert {reason for _, reason in doc.dropped} >= {"running header or footer"}
+
+
+def test_pdf_font_sizes_give_title_headings_and_drop_the_header_above_the_title(tmp_path):
+    from fpdf import FPDF
+
+    from advisor.chunking import split
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=8)
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Netwerk Veilig Bestuur - Factsheet")  # a one-off kicker line, not a running header
+    pdf.set_font("Helvetica", "B", size=16)
+    pdf.multi_cell(0, 8, new_x="LMARGIN", new_y="NEXT", text="Agressie tegen het lokaal bestuur: wat de cijfers vragen van gemeenten")
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Bestuurders krijgen steeds vaker te maken met bedreiging. Deze factsheet vat de monitor samen.")
+    pdf.set_font("Helvetica", "B", size=12)
+    pdf.multi_cell(0, 6, new_x="LMARGIN", new_y="NEXT", text="De belangrijkste cijfers")
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Bijna de helft van de ambtsdragers had te maken met agressie:")
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="- In 2022 ging het om 49 procent.")
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="- In 2014 lag dit aandeel op 26 procent.")
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Vooral de laatste twee jaar is er een forse stijging.")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "factsheet.pdf").write_bytes(bytes(pdf.output()))
+    [doc], _ = load_corpus(corpus)
+    text = normalize(doc.text)
+    assert doc.title.startswith("Agressie tegen het lokaal bestuur")
+    assert "factsheet" not in text.split(".")[0] and "netwerk veilig bestuur" not in text
+    assert "de belangrijkste cijfers bijna" not in text  # the heading is not glued to the paragraph
+    chunks = split(doc, count_tokens=lambda t: len(t.split()), max_tokens=512)
+    assert any("De belangrijkste cijfers" in c.context_header for c in chunks)
+    paragraphs = doc.text.split("\n\n")
+    assert "- In 2022 ging het om 49 procent." in paragraphs and "- In 2014 lag dit aandeel op 26 procent." in paragraphs
+    assert ("Netwerk Veilig Bestuur - Factsheet", "header above the title") in doc.dropped

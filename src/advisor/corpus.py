@@ -403,7 +403,8 @@ def _load_pdf(data: bytes, rel: str, stem: str) -> ReadDocument:
                 ok = 0
             if not ok:
                 raise DocumentLoadError(rel, "PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        layouts = [_pdf_layout(page) for page in reader.pages]
+        pages = ["\n".join(line for line, _ in lines) for lines in layouts]
         info = reader.metadata
     except DocumentLoadError:
         raise
@@ -428,14 +429,120 @@ def _load_pdf(data: bytes, rel: str, stem: str) -> ReadDocument:
         # A wrapped body line is not a title: require a short, unpunctuated first line.
         title = first if looks_like_heading(first) else _title_from_filename(stem)
     bp = _Boilerplate((), bp_title)
+    sizes = {line: size for lines in layouts for line, size in lines}
     pages, dropped = _pdf_chrome(pages, meta)
     file_date = meta.pop("_file_date", None)
     if file_date and not meta.get("date"):  # a date the text states beats the file's creation date
         meta["date"] = file_date
-    sections = [Section(text=_pdf_paragraphs(text, bp), page=n) for n, text in enumerate(pages, 1)]
+    sections, heading_title, above = _pdf_sections(pages, sizes, bp)
+    dropped.extend((line, "header above the title") for line in above)
+    if heading_title and not info_title(info):
+        title = heading_title
     doc = ReadDocument(title=title, meta=meta, blocks=_blocks_from_sections(sections))
     doc.dropped.extend(dropped)
     return doc
+
+
+def info_title(info: Any) -> str:
+    return str(getattr(info, "title", None) or "").strip() if info is not None else ""
+
+
+def _pdf_layout(page: Any) -> list[tuple[str, float]]:
+    """The page's text lines with their font size (pypdf's text visitor: one run per text operation, joined
+    into lines by baseline); sizes are 0 when the PDF does not say."""
+    lines: list[tuple[str, float]] = []
+    parts: list[str] = []
+    state = {"y": None, "size": 0.0}
+
+    def close() -> None:
+        text = "".join(parts).strip()
+        if text:
+            lines.append((" ".join(text.split()), state["size"]))
+        parts.clear()
+        state["size"] = 0.0
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: float) -> None:
+        try:
+            scale = abs(float(tm[3])) or 1.0
+            y = round(float(tm[5]) * (float(cm[3]) or 1.0) + float(cm[5]), 1)
+            effective = float(size or 0.0) * scale * (abs(float(cm[3])) or 1.0)
+        except (TypeError, ValueError, IndexError):
+            y, effective = None, 0.0
+        if state["y"] is not None and y is not None and abs(y - state["y"]) > 1.0:
+            close()
+        for i, piece in enumerate(text.split("\n")):
+            if i:
+                close()
+            if piece.strip():
+                parts.append(piece)
+                state["size"] = max(state["size"], effective)
+        state["y"] = y if y is not None else state["y"]
+
+    try:
+        page.extract_text(visitor_text=visit)
+        close()
+    except Exception:  # a visitor failure on odd content streams: plain extraction, no sizes
+        lines = []
+    if not lines:
+        lines = [(" ".join(ln.split()), 0.0) for ln in (page.extract_text() or "").split("\n") if ln.strip()]
+    return lines
+
+
+def _pdf_sections(pages: list[str], sizes: dict[str, float], bp: "_Boilerplate"
+                  ) -> tuple[list[Section], str, list[str]]:
+    """Sections of a PDF by font size: lines clearly larger than the body text are headings (wrapped heading
+    lines join), the largest on the first page is the title; smaller lines above the title are a header.
+    Without sizes, one section per page as before. Returns (sections, title from the text, header lines)."""
+    weight: dict[float, int] = {}
+    for lines in pages:
+        for line in lines.split("\n"):
+            size = sizes.get(" ".join(line.split()), 0.0)
+            weight[size] = weight.get(size, 0) + len(line)
+    body = max(weight, key=weight.get) if weight else 0.0
+    if body <= 0:
+        return [Section(text=_pdf_paragraphs(text, bp), page=n) for n, text in enumerate(pages, 1)], "", []
+
+    def is_heading(line: str, size: float) -> bool:
+        return size >= body * 1.15 and len(line.split()) <= 20 and not line.endswith((".", ";", ","))
+
+    first = [" ".join(ln.split()) for ln in pages[0].split("\n") if ln.strip()] if pages else []
+    title_size = max((sizes.get(ln, 0.0) for ln in first[:8] if is_heading(ln, sizes.get(ln, 0.0))), default=0.0)
+    sections: list[Section] = []
+    title, above, heading = "", [], ()
+    for n, text in enumerate(pages, 1):
+        lines = [" ".join(ln.split()) for ln in text.split("\n") if ln.strip()]
+        body_lines: list[str] = []
+        pending: list[str] = []  # heading lines being joined
+        seen_title = n > 1 or title_size == 0.0
+
+        def flush() -> None:
+            if body_lines:
+                sections.append(Section(text=_pdf_paragraphs("\n".join(body_lines), bp), headings=heading, page=n))
+                body_lines.clear()
+
+        for i, line in enumerate(lines):
+            size = sizes.get(line, 0.0)
+            if not seen_title:
+                if size >= title_size:
+                    pending.append(line)
+                    if i + 1 >= len(lines) or sizes.get(lines[i + 1], 0.0) < title_size:
+                        title, seen_title = " ".join(pending), True
+                        pending = []
+                    continue
+                if size < body and not body_lines:  # a kicker or header line above the title
+                    above.append(line)
+                    continue
+            if is_heading(line, size):
+                pending.append(line)
+                if i + 1 >= len(lines) or not is_heading(lines[i + 1], sizes.get(lines[i + 1], 0.0)) \
+                        or sizes.get(lines[i + 1], 0.0) != size:
+                    flush()
+                    heading = (" ".join(pending),)
+                    pending = []
+                continue
+            body_lines.append(line)
+        flush()
+    return [s for s in sections if s.text.strip()], title, above
 
 
 def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -474,6 +581,9 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
     return out, dropped
 
 
+_PDF_BULLET = re.compile(r"^(?:[-•▪◦*–]|\d{1,2}[.)])\s+\S")
+
+
 def _pdf_paragraphs(text: str, bp: _Boilerplate) -> str:
     """Join wrapped lines into paragraphs and undo line-break hyphenation."""
     lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n")]
@@ -486,6 +596,10 @@ def _pdf_paragraphs(text: str, bp: _Boilerplate) -> str:
             paras.append(cur)
             cur = ""
             continue
+        bullet = bool(_PDF_BULLET.match(ln))
+        if cur and (bullet or (_PDF_BULLET.match(cur) and cur.endswith((".", ";")) and ln[:1].isupper())):
+            paras.append(cur)  # a list item starts, or the text after a finished item resumes
+            cur = ""
         if not cur:
             cur = ln
         elif re.search(r"\w-$", cur):
