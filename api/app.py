@@ -6,6 +6,7 @@ import logging
 import threading
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -13,7 +14,8 @@ from fastapi.responses import JSONResponse
 
 from advisor import prompts
 from advisor.advisor import Advisor
-from advisor.errors import AdvisorError, IndexNotReadyError, InvalidQuestionError
+from advisor.errors import (AdvisorError, DeadlineExceededError, IndexBrokenError, IndexNotReadyError,
+                            InvalidQuestionError, RequestCancelledError, ServerBusyError)
 from advisor.settings import AdvisorSettings, get_settings
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,8 +28,8 @@ from .security import SecurityMiddleware
 log = logging.getLogger("advisor.api")
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}}, headers=headers)
 
 
 def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None = None) -> FastAPI:
@@ -42,6 +44,8 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        app.state.settings = settings
+        app.state.work_limiter = anyio.CapacityLimiter(settings.security.max_concurrent_work)
         app.state.advisor = advisor or Advisor.from_settings(settings)
         app.state.feedback = FeedbackStore(settings.feedback_db or settings.data_dir / "feedback.sqlite3")
         app.state.feedback.purge(settings.security.feedback_retention_days)
@@ -86,7 +90,22 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
 
     @app.exception_handler(IndexNotReadyError)
     async def not_ready(request: Request, exc: IndexNotReadyError) -> JSONResponse:
+        if isinstance(exc, IndexBrokenError):
+            log.error("index unusable: %s", exc)
+            return _error(503, "index_broken", exc.user_message, {"Retry-After": "60"})
         return _error(503, "not_ready", prompts.NOT_READY)
+
+    @app.exception_handler(ServerBusyError)
+    async def busy(request: Request, exc: ServerBusyError) -> JSONResponse:
+        return _error(503, "busy", exc.user_message, {"Retry-After": "5"})
+
+    @app.exception_handler(DeadlineExceededError)
+    async def too_slow(request: Request, exc: DeadlineExceededError) -> JSONResponse:
+        return _error(504, "timeout", exc.user_message)
+
+    @app.exception_handler(RequestCancelledError)
+    async def cancelled(request: Request, exc: RequestCancelledError) -> JSONResponse:
+        return _error(499, "cancelled", exc.user_message)  # nobody reads it: the client has gone
 
     @app.exception_handler(AdvisorError)
     async def advisor_error(request: Request, exc: AdvisorError) -> JSONResponse:

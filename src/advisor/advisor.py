@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import prompts
+from .budget import Budget
 from .compose import Composer, ExtractiveComposer
 from .decision import Decision, Models, decide
 from .embeddings import Embedder, make_embedder
@@ -153,10 +154,16 @@ class Advisor:
 
     def run(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
             composer: Composer | None = None, models: Models | None = None,
-            exclude: frozenset[str] = frozenset(), refuse: bool | None = None) -> Run:
-        """The whole pipeline for one question; `exclude` answers as if those documents were not indexed."""
+            exclude: frozenset[str] = frozenset(), refuse: bool | None = None, budget: Budget | None = None) -> Run:
+        """The whole pipeline for one question; `exclude` answers as if those documents were not indexed.
+
+        With a `budget` the run stops (RequestCancelledError / DeadlineExceededError) at the next step once the
+        caller cancelled it or its deadline passed: each step is bounded, so no abandoned work runs on for long.
+        """
         turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in turns]
         question = validate_question(question, turns, self.settings)
+        check = budget.check if budget is not None else (lambda: None)
+        check()
         snapshot = self.snapshot()
         timings: dict[str, float] = {}
         t = time.perf_counter()
@@ -167,6 +174,7 @@ class Advisor:
             now = time.perf_counter()
             timings[name] = round((now - t) * 1000, 2)
             t = now
+            check()
 
         query = self.analyse(question, turns, snapshot)
         lap("query")
@@ -211,12 +219,16 @@ class Advisor:
         The extractive composer produces the whole answer at once; it is sent in sentence-sized deltas so a
         client can render progressively. Validation errors raise before the first event.
         """
-        result = self.run(question, turns=turns, **overrides)
-        yield "retrieval", len(result.passages)
-        for piece in _DELTAS.findall(result.answer.answer):  # the pieces concatenate to the exact answer text
-            yield "delta", piece
-        yield "citations", result.answer.citations
-        yield "done", result.answer
+        yield from events(self.run(question, turns=turns, **overrides))
+
+
+def events(result: Run) -> Iterator[tuple[str, object]]:
+    """A finished run as stream events (the API computes the run under its budget, then streams this)."""
+    yield "retrieval", len(result.passages)
+    for piece in _DELTAS.findall(result.answer.answer):  # the pieces concatenate to the exact answer text
+        yield "delta", piece
+    yield "citations", result.answer.citations
+    yield "done", result.answer
 
 
 def answer_id(question: str, answer: Answer) -> str:

@@ -134,8 +134,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("advisor: --workers > 1 needs a Chroma server (set ADVISOR_CHROMA_URL, e.g. `chroma run --path "
               "DIR --port 8001`); the embedded store serves one worker.", file=sys.stderr)
         return 2
+    # X-Forwarded-For is believed only from the configured proxies (uvicorn's own default trusts 127.0.0.1).
+    proxies = settings.security.forwarded_allow_ips
     uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.host, port=args.port or settings.port,
-                workers=args.workers, log_level="info", access_log=False)
+                workers=args.workers, log_level="info", access_log=False, proxy_headers=bool(proxies),
+                forwarded_allow_ips=list(proxies) or None)
     return 0
 
 

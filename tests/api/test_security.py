@@ -12,7 +12,7 @@ from advisor.settings import SecuritySettings
 from api.app import create_app
 
 from . import wait_until_ready
-from api.security import TokenBucket, anonymise_ip, keys_match
+from api.security import RateLimits, anonymise_ip, keys_match, log_field
 
 INJECTION_DOC = """---
 title: Synthetisch testdocument met een ingebedde instructie
@@ -158,8 +158,10 @@ def test_helpers():
     assert anonymise_ip("2001:db8:abcd:12::1") == "2001:db8:abcd::"
     assert anonymise_ip("nonsense") == "unknown"
     assert keys_match("abc", "abc") and not keys_match("abd", "abc") and not keys_match(None, "abc")
-    bucket = TokenBucket(per_minute=60, burst=1)
-    assert bucket.take("x") == 0 and bucket.take("x") > 0 and bucket.take("y") == 0
+    limits = RateLimits(SecuritySettings(rate_per_ip=60, burst=1, rate_per_key=600))
+    assert limits.take("x", None) == 0 and limits.take("x", None) > 0 and limits.take("y", None) == 0
+    assert limits.take("x", "key") > 0  # a key never lifts the per-IP limit
+    assert log_field("/a\r\nb\x00") == "/a\\x0d\\x0ab\\x00"
 
 
 def test_feedback_older_than_the_retention_period_is_deleted(tmp_path):
