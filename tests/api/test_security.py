@@ -68,7 +68,20 @@ def test_chunked_oversized_body_is_refused_without_a_5xx(client):
         yield b'"}'
 
     res = client.post("/v1/chat", content=chunks(), headers={"content-type": "application/json"})
-    assert res.status_code in (400, 413) and "error" in res.json()
+    assert res.status_code == 413 and res.json()["error"]["code"] == "too_large"
+    small = client.post("/v1/chat", content=iter([b'{"question": "Waarom is ', b'mandaat belangrijk?"}']),
+                        headers={"content-type": "application/json"})
+    assert small.status_code == 200  # a chunked body within the limit is read as usual
+
+
+@pytest.mark.parametrize("path", ["/x%0d%0a203.0.113.0 GET /v1/admin/reload 200 1ms", "/a%00b", "/c%e2%80%a8d"])
+def test_decoded_paths_cannot_forge_log_lines(client, caplog, path):
+    with caplog.at_level(logging.INFO, logger="advisor.access"):
+        client.get(path)
+    lines = [r.getMessage() for r in caplog.records if r.name == "advisor.access"]
+    assert len(lines) == 1
+    assert not any(ch in lines[0] for ch in "\r\n\x00\u2028"), lines[0]
+    assert "\\x0d\\x0a" in lines[0] or "\\x00" in lines[0] or "\\u2028" in lines[0]
 
 
 @pytest.mark.parametrize("raw", [b'{"question": "\xff\xfe"}', b'{"question": "a\\u0000b"}', b"[1, 2", b"null"])
