@@ -44,6 +44,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"  {label}: {', '.join(items)}")
     for skipped in report.skipped:
         print(f"  skipped {skipped.path}: {skipped.reason}")
+    for issue in report.metadata_issues:
+        print(f"  metadata {issue.path}: {issue.field}: {issue.reason}")
+    for flagged in report.flagged:
+        print(f"  left out of {flagged.path} ({flagged.reason}): {flagged.text[:100]}")
     return 0
 
 
@@ -233,6 +237,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_faq_build(args: argparse.Namespace) -> int:
+    import html
+
     from .faq import read_questions, render_faq
 
     questions = read_questions(Path(args.questions).read_text(encoding="utf-8").splitlines())
@@ -241,7 +247,7 @@ def cmd_faq_build(args: argparse.Namespace) -> int:
     fragment = render_faq(pairs, title=args.title)
     if args.page:
         fragment = (f'<!doctype html>\n<html lang="nl"><head><meta charset="utf-8"><meta name="viewport" '
-                    f'content="width=device-width, initial-scale=1"><title>{args.title}</title></head>'
+                    f'content="width=device-width, initial-scale=1"><title>{html.escape(args.title)}</title></head>'
                     f"<body><main>{fragment}</main></body></html>\n")
     Path(args.out).write_text(fragment, encoding="utf-8")
     refused = sum(1 for _, a in pairs if not a.answered)

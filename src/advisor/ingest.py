@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import time
 from contextlib import contextmanager
@@ -17,13 +18,15 @@ from .errors import ConfigurationError, IngestLockedError
 from .retrieval import chunk_to_metadata
 from .settings import AdvisorSettings
 from .store import VectorStore, new_version_id
-from .types import Document, IngestReport, SkippedFile
+from .sanitize import check_metadata
+from .types import Document, IngestReport, MetadataIssue, SkippedFile
 
 Progress = Callable[[int, int, str], None]
 
 # Bumped whenever what an index version stores changes (2: sentence vectors; 3: one vector per evidence unit,
-# list items included), so an index built by older code is rebuilt by the next ingest instead of being served.
-INDEX_FORMAT = 3
+# list items included; 4: metadata checked, instruction sentences left out), so an index built by older code is
+# rebuilt by the next ingest instead of being served.
+INDEX_FORMAT = 4
 
 
 @contextmanager
@@ -50,6 +53,7 @@ def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedde
     with ingest_lock(settings.data_dir):
         documents, skipped = load_corpus(root)
         report = IngestReport(skipped=list(skipped))
+        documents = [_checked(doc, report) for doc in documents]
         current = store.current()
         reusable = current is not None and current.embedder == index_key
         stored = store.read(current.version).metadatas if reusable else []
@@ -87,6 +91,16 @@ def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedde
         store.prune(settings.keep_versions)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _checked(doc: Document, report: IngestReport) -> Document:
+    """The document with safe metadata (bad fields reported and left out) and without instruction sentences."""
+    fallback = " ".join(Path(doc.path).stem.replace("-", " ").replace("_", " ").split()).capitalize() or doc.id
+    metadata, issues = check_metadata(doc.metadata, fallback)
+    report.metadata_issues += [MetadataIssue(doc.path, name, reason) for name, reason in issues]
+    if issues:
+        doc = dataclasses.replace(doc, title=metadata["title"], metadata=metadata)
+    return doc
 
 
 def _embed_documents(store: VectorStore, embedder: Embedder, version: str, documents: list[Document],
