@@ -12,14 +12,16 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .chunking import chunk_units, split
-from .corpus import document_id, load_corpus
+from .corpus import document_id, load_corpus, sections_from_blocks
+from .instructions import instruction_reason
 from .embeddings import Embedder
 from .errors import ConfigurationError, IngestLockedError
 from .retrieval import chunk_to_metadata
 from .settings import AdvisorSettings
 from .store import VectorStore, new_version_id
 from .sanitize import check_metadata
-from .types import Document, IngestReport, MetadataIssue, SkippedFile
+from .text import split_sentences
+from .types import Block, Document, FlaggedSentence, IngestReport, MetadataIssue, SkippedFile
 
 Progress = Callable[[int, int, str], None]
 
@@ -54,6 +56,9 @@ def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedde
         documents, skipped = load_corpus(root)
         report = IngestReport(skipped=list(skipped))
         documents = [_checked(doc, report) for doc in documents]
+        for doc in [d for d in documents if not d.sections]:  # nothing but instructions
+            report.skipped.append(SkippedFile(doc.path, "only instructions to the assistant; nothing to index"))
+        documents = [d for d in documents if d.sections]
         current = store.current()
         reusable = current is not None and current.embedder == index_key
         stored = store.read(current.version).metadatas if reusable else []
@@ -100,7 +105,47 @@ def _checked(doc: Document, report: IngestReport) -> Document:
     report.metadata_issues += [MetadataIssue(doc.path, name, reason) for name, reason in issues]
     if issues:
         doc = dataclasses.replace(doc, title=metadata["title"], metadata=metadata)
-    return doc
+    blocks, flagged = without_instructions(doc.blocks)
+    if not flagged:
+        return doc
+    report.flagged += [FlaggedSentence(doc.path, text, reason) for text, reason in flagged]
+    sections = tuple(s for s in sections_from_blocks(blocks) if s.text.strip())
+    return dataclasses.replace(doc, blocks=tuple(blocks), sections=sections, dropped=(*doc.dropped, *flagged),
+                               metadata={**doc.metadata, "flagged": "instructions"})
+
+
+def without_instructions(blocks) -> tuple[list[Block], list[tuple[str, str]]]:
+    """The blocks without the sentences and list items that instruct the assistant or ask for credentials."""
+    out: list[Block] = []
+    flagged: list[tuple[str, str]] = []
+
+    def keep(text: str) -> str:
+        lines = []
+        for line in text.split("\n"):
+            sentences = split_sentences(line)
+            kept = []
+            for sentence in sentences:
+                reason = instruction_reason(sentence)
+                if reason:
+                    flagged.append((sentence, reason))
+                else:
+                    kept.append(sentence)
+            if len(kept) == len(sentences):
+                lines.append(line)  # untouched lines stay verbatim
+            elif kept:
+                lines.append(" ".join(kept))
+        return "\n".join(lines)
+
+    for block in blocks:
+        text = keep(block.text) if block.kind != "heading" else block.text
+        items = tuple(i for i in (keep(item) for item in block.items) if i.strip())
+        if block.kind == "list" and block.items and not items:
+            continue
+        if (text.strip() or items) and (text, items) != (block.text, block.items):
+            out.append(dataclasses.replace(block, text=text, items=items))
+        elif text.strip() or items:
+            out.append(block)
+    return out, flagged
 
 
 def _embed_documents(store: VectorStore, embedder: Embedder, version: str, documents: list[Document],
