@@ -20,6 +20,7 @@ from advisor.settings import AdvisorSettings, get_settings
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import docs
 from .admin import router as admin_router
 from .feedback import FeedbackStore
 from .routes import router
@@ -62,9 +63,10 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
         threading.Thread(target=warm_up, daemon=True).start()
         yield
 
-    app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Nederlandstalige adviseur over de publicaties van de organisatie: antwoorden met bronnen.")
     app.include_router(router)
+    docs.install(app)
     if settings.security.admin_key is not None:  # without an admin key the admin routes do not exist at all
         app.include_router(admin_router)
     app.add_middleware(SecurityMiddleware, settings=settings.security)
