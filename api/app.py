@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from contextlib import asynccontextmanager
 
@@ -24,7 +25,7 @@ from . import docs
 from .admin import router as admin_router
 from .feedback import FeedbackStore
 from .routes import router
-from .security import SecurityMiddleware
+from .security import SecurityMiddleware, log_field
 
 log = logging.getLogger("advisor.api")
 
@@ -48,8 +49,12 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
         app.state.settings = settings
         app.state.work_limiter = anyio.CapacityLimiter(settings.security.max_concurrent_work)
         app.state.advisor = advisor or Advisor.from_settings(settings)
-        app.state.feedback = FeedbackStore(settings.feedback_db or settings.data_dir / "feedback.sqlite3")
-        app.state.feedback.purge(settings.security.feedback_retention_days)
+        try:
+            app.state.feedback = FeedbackStore(settings.feedback_db or settings.data_dir / "feedback.sqlite3")
+            app.state.feedback.purge(settings.security.feedback_retention_days)
+        except (OSError, sqlite3.Error) as exc:  # e.g. a read-only data dir: answer questions, refuse feedback
+            log.error("feedback kan niet worden opgeslagen (%s); /v1/feedback antwoordt 503", exc)
+            app.state.feedback = None
         app.state.warm = False
 
         def warm_up() -> None:
@@ -108,6 +113,11 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
     @app.exception_handler(RequestCancelledError)
     async def cancelled(request: Request, exc: RequestCancelledError) -> JSONResponse:
         return _error(499, "cancelled", exc.user_message)  # nobody reads it: the client has gone
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", log_field(request.url.path))
+        return _error(500, "internal", prompts.HTTP_INTERNAL)  # the one JSON shape, never a stack trace
 
     @app.exception_handler(AdvisorError)
     async def advisor_error(request: Request, exc: AdvisorError) -> JSONResponse:

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Streamin
 
 from advisor import prompts
 from advisor.advisor import Advisor, answer_id, events
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, FeedbackUnavailableError
 from advisor.faq import read_questions, render_answer, render_faq
 from advisor.types import content_hash
 
@@ -34,7 +34,7 @@ def get_feedback(request: Request) -> FeedbackStore:
 
 
 AdvisorDep = Annotated[Advisor, Depends(get_advisor)]
-FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+FeedbackDep = Annotated[FeedbackStore | None, Depends(get_feedback)]
 
 _ERRORS = {
     400: {"model": ErrorResponse, "description": "Ongeldige JSON."},
@@ -95,6 +95,8 @@ async def chat_stream(body: ChatRequest, advisor: AdvisorDep, request: Request) 
              responses={code: _ERRORS[code] for code in (400, 401, 413, 415, 422, 429)},
              summary="Duim omhoog of omlaag bij een antwoord")
 def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackResponse:
+    if store is None:
+        raise FeedbackUnavailableError("the feedback database could not be opened at start-up")
     store.add(body.answer_id, body.rating, body.comment, body.question)
     return FeedbackResponse(stored=True)
 

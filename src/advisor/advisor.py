@@ -6,6 +6,7 @@ pipeline a user meets.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -18,7 +19,7 @@ from .budget import Budget
 from .compose import Composer, ExtractiveComposer
 from .decision import Decision, Models, decide
 from .embeddings import Embedder, make_embedder
-from .errors import ConfigurationError, IndexNotReadyError, InvalidQuestionError
+from .errors import ConfigurationError, IndexBrokenError, IndexNotReadyError, InvalidQuestionError
 from .evidence import Evidence, build
 from .ingest import INDEX_FORMAT, Progress, ingest
 from .query import MAX_EMBED_CHARS, Query, analyse
@@ -27,6 +28,7 @@ from .settings import AdvisorSettings, get_settings
 from .store import VectorStore
 from .types import Answer, IngestReport, Passage, Turn, content_hash
 
+log = logging.getLogger("advisor")
 _DELTAS = re.compile(r".+?(?:\] |\n\n|$)", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -72,6 +74,7 @@ class Advisor:
         self._models = models
         self._snapshot: IndexSnapshot | None = None
         self._checked_at = 0.0
+        self._fallback_for: str | None = None  # the damaged published version a fallback stands in for
         self._lock = threading.Lock()
 
     @classmethod
@@ -112,17 +115,42 @@ class Advisor:
         if snap is not None and now - self._checked_at < self.settings.refresh_seconds:
             return snap
         with self._lock:
-            pointer = self.store.current()
             self._checked_at = time.monotonic()
-            if pointer is None:
+            try:
+                pointer, broken = self.store.current(), False
+            except IndexBrokenError:
+                pointer, broken = None, True
+            loaded = self._snapshot
+            if loaded is not None and (broken or pointer is None or pointer.version in
+                                       (loaded.version, self._fallback_for)):
+                return loaded  # unchanged, or damaged since: keep answering from the healthy version in memory
+            if pointer is None and not broken:
                 raise IndexNotReadyError("no index version has been published; run `advisor ingest`")
+            pointer, notes = self.store.healthy(self.index_key)  # the self-check: fall back when damaged
+            for note in notes:
+                log.warning("index: %s", note)
+            if pointer is None:
+                raise IndexBrokenError(f"geen bruikbare indexversie in {self.settings.data_dir}: "
+                                       + "; ".join(notes))
             if pointer.embedder != self.index_key:
                 raise ConfigurationError(
                     f"the index was built as {pointer.embedder}, but this advisor needs {self.index_key}: "
                     "run `advisor ingest`")
+            self._fallback_for = None if not notes else (self._published_version() or "")
             if self._snapshot is None or self._snapshot.version != pointer.version:
-                self._snapshot = IndexSnapshot.load(self.store, pointer.version, self.settings.retrieval)
+                try:
+                    self._snapshot = IndexSnapshot.load(self.store, pointer.version, self.settings.retrieval)
+                except Exception as exc:  # noqa: BLE001 - damaged after the check: the same clear error
+                    raise IndexBrokenError(f"indexversie {pointer.version} is niet te lezen ({exc}); draai "
+                                           "`advisor ingest`") from exc
             return self._snapshot
+
+    def _published_version(self) -> str | None:
+        try:
+            pointer = self.store.current()
+        except IndexBrokenError:
+            return None
+        return pointer.version if pointer else None
 
     def refresh(self) -> None:
         """Check for a newly published version on the next question, whatever the refresh interval."""

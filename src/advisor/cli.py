@@ -29,6 +29,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     report = advisor.ingest(Path(args.path) if args.path else None, progress=progress)
     bar.close()
+    for note in report.notes:
+        print(f"advisor: index: {note}", file=sys.stderr)
     if args.json:
         from dataclasses import asdict
 

@@ -64,3 +64,9 @@ class IndexBrokenError(IndexNotReadyError):
     """No published index version can be read (damaged pointer or version, no healthy fallback)."""
 
     user_message = "De adviseur is tijdelijk niet beschikbaar: de index is beschadigd en wordt opnieuw opgebouwd."
+
+
+class FeedbackUnavailableError(AdvisorError):
+    """The feedback database could not be opened (e.g. a read-only data dir)."""
+
+    user_message = "Feedback kan op dit moment niet worden opgeslagen."

@@ -59,7 +59,8 @@ def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedde
         for doc in [d for d in documents if not d.sections]:  # nothing but instructions
             report.skipped.append(SkippedFile(doc.path, "only instructions to the assistant; nothing to index"))
         documents = [d for d in documents if d.sections]
-        current = store.current()
+        current, notes = store.healthy(index_key)  # the self-check: a damaged index is rebuilt, not reused
+        report.notes = notes
         reusable = current is not None and current.embedder == index_key
         stored = store.read(current.version).metadatas if reusable else []
         previous = {meta["document_id"]: meta["doc_hash"] for meta in stored}
@@ -75,7 +76,7 @@ def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedde
                 report.unchanged.append(doc.id)
         report.removed = sorted(set(previous) - set(by_id) - failed_ids)
         kept = report.unchanged + sorted(failed_ids)
-        if reusable and not report.changed_anything:
+        if reusable and not report.changed_anything and not notes:
             report.version = current.version
             report.documents = len(kept)
             report.chunks = len(stored)

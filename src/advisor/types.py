@@ -128,6 +128,7 @@ class IngestReport:
     skipped: list[SkippedFile] = field(default_factory=list)
     metadata_issues: list[MetadataIssue] = field(default_factory=list)
     flagged: list[FlaggedSentence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the index self-check found and did (Dutch)
     embedded_chunks: int = 0
     seconds: float = 0.0
 
