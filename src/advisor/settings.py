@@ -59,7 +59,7 @@ class SecuritySettings(BaseModel):
         20.0, gt=0, description="A question that is not answered within this time (queue included) gets 503 "
         "(still waiting) or 504 (computing); its work stops at the next pipeline step.")
     max_concurrent_work: int = Field(
-        4, ge=1, description="Questions computed at once per process; further ones wait their turn (up to the "
+        8, ge=1, description="Questions computed at once per process; further ones wait their turn (up to the "
         "request timeout), so one client's burst cannot take every thread.")
     feedback_retention_days: int = Field(180, ge=1, description="Feedback older than this is deleted.")
 
