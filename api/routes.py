@@ -92,7 +92,7 @@ async def chat_stream(body: ChatRequest, advisor: AdvisorDep, request: Request) 
 
 
 @router.post("/v1/feedback", response_model=FeedbackResponse, status_code=201, tags=["feedback"],
-             responses={code: _ERRORS[code] for code in (400, 401, 413, 415, 422, 429)},
+             responses={code: _ERRORS[code] for code in (400, 401, 413, 415, 422, 429, 503)},
              summary="Duim omhoog of omlaag bij een antwoord")
 def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackResponse:
     if store is None:
