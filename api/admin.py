@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from advisor import prompts
 from advisor.advisor import Advisor
-from advisor.errors import IngestLockedError
+from advisor.errors import FeedbackUnavailableError, IngestLockedError
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={
     401: {"description": "Geen of een verkeerde beheerderssleutel (X-Advisor-Key)."},
@@ -45,4 +45,6 @@ def reload(request: Request):
 
 @router.get("/feedback", summary="Alle feedback exporteren (JSON)")
 def export_feedback(request: Request):
+    if request.app.state.feedback is None:
+        raise FeedbackUnavailableError("the feedback database could not be opened at start-up")
     return request.app.state.feedback.all()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -13,21 +15,23 @@ from fastapi.responses import JSONResponse
 
 from advisor import prompts
 from advisor.advisor import Advisor
-from advisor.errors import AdvisorError, IndexNotReadyError, InvalidQuestionError
+from advisor.errors import (AdvisorError, DeadlineExceededError, IndexBrokenError, IndexNotReadyError,
+                            InvalidQuestionError, RequestCancelledError, ServerBusyError)
 from advisor.settings import AdvisorSettings, get_settings
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import docs
 from .admin import router as admin_router
 from .feedback import FeedbackStore
 from .routes import router
-from .security import SecurityMiddleware
+from .security import SecurityMiddleware, log_field
 
 log = logging.getLogger("advisor.api")
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}}, headers=headers)
 
 
 def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None = None) -> FastAPI:
@@ -42,9 +46,15 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        app.state.settings = settings
+        app.state.work_limiter = anyio.CapacityLimiter(settings.security.max_concurrent_work)
         app.state.advisor = advisor or Advisor.from_settings(settings)
-        app.state.feedback = FeedbackStore(settings.feedback_db or settings.data_dir / "feedback.sqlite3")
-        app.state.feedback.purge(settings.security.feedback_retention_days)
+        try:
+            app.state.feedback = FeedbackStore(settings.feedback_db or settings.data_dir / "feedback.sqlite3")
+            app.state.feedback.purge(settings.security.feedback_retention_days)
+        except (OSError, sqlite3.Error) as exc:  # e.g. a read-only data dir: answer questions, refuse feedback
+            log.error("feedback kan niet worden opgeslagen (%s); /v1/feedback antwoordt 503", exc)
+            app.state.feedback = None
         app.state.warm = False
 
         def warm_up() -> None:
@@ -58,9 +68,10 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
         threading.Thread(target=warm_up, daemon=True).start()
         yield
 
-    app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Nederlandstalige adviseur over de publicaties van de organisatie: antwoorden met bronnen.")
     app.include_router(router)
+    docs.install(app)
     if settings.security.admin_key is not None:  # without an admin key the admin routes do not exist at all
         app.include_router(admin_router)
     app.add_middleware(SecurityMiddleware, settings=settings.security)
@@ -86,7 +97,27 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
 
     @app.exception_handler(IndexNotReadyError)
     async def not_ready(request: Request, exc: IndexNotReadyError) -> JSONResponse:
+        if isinstance(exc, IndexBrokenError):
+            log.error("index unusable: %s", exc)
+            return _error(503, "index_broken", exc.user_message, {"Retry-After": "60"})
         return _error(503, "not_ready", prompts.NOT_READY)
+
+    @app.exception_handler(ServerBusyError)
+    async def busy(request: Request, exc: ServerBusyError) -> JSONResponse:
+        return _error(503, "busy", exc.user_message, {"Retry-After": "5"})
+
+    @app.exception_handler(DeadlineExceededError)
+    async def too_slow(request: Request, exc: DeadlineExceededError) -> JSONResponse:
+        return _error(504, "timeout", exc.user_message)
+
+    @app.exception_handler(RequestCancelledError)
+    async def cancelled(request: Request, exc: RequestCancelledError) -> JSONResponse:
+        return _error(499, "cancelled", exc.user_message)  # nobody reads it: the client has gone
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", log_field(request.url.path))
+        return _error(500, "internal", prompts.HTTP_INTERNAL)  # the one JSON shape, never a stack trace
 
     @app.exception_handler(AdvisorError)
     async def advisor_error(request: Request, exc: AdvisorError) -> JSONResponse:

@@ -6,16 +6,18 @@ import json
 from pathlib import Path
 from typing import Annotated, Iterator
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 
 from advisor import prompts
-from advisor.advisor import Advisor, answer_id
-from advisor.errors import AdvisorError
+from advisor.advisor import Advisor, answer_id, events
+from advisor.errors import AdvisorError, FeedbackUnavailableError
 from advisor.faq import read_questions, render_answer, render_faq
 from advisor.types import content_hash
 
 from .feedback import FeedbackStore
+from .work import run_bounded
 from .schemas import (ChatRequest, ChatResponse, DocumentInfo, ErrorResponse, FeedbackRequest, FeedbackResponse,
                       HealthResponse, ReadyResponse)
 
@@ -32,7 +34,7 @@ def get_feedback(request: Request) -> FeedbackStore:
 
 
 AdvisorDep = Annotated[Advisor, Depends(get_advisor)]
-FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+FeedbackDep = Annotated[FeedbackStore | None, Depends(get_feedback)]
 
 _ERRORS = {
     400: {"model": ErrorResponse, "description": "Ongeldige JSON."},
@@ -41,7 +43,8 @@ _ERRORS = {
     415: {"model": ErrorResponse, "description": "De aanvraag is geen JSON."},
     422: {"model": ErrorResponse, "description": "Ongeldige vraag (leeg, te lang, ongeldige tekens)."},
     429: {"model": ErrorResponse, "description": "Te veel aanvragen; zie de header Retry-After."},
-    503: {"model": ErrorResponse, "description": "De index is nog niet geladen."},
+    503: {"model": ErrorResponse, "description": "De index is nog niet geladen, beschadigd, of de adviseur is te druk."},
+    504: {"model": ErrorResponse, "description": "Het antwoord duurde langer dan de tijdslimiet."},
 }
 # What the security middleware may answer on any widget route before the route runs.
 _GUARD = {code: _ERRORS[code] for code in (401, 413, 429)}
@@ -49,8 +52,9 @@ _GUARD = {code: _ERRORS[code] for code in (401, 413, 429)}
 
 @router.post("/v1/chat", response_model=ChatResponse, responses=_ERRORS, tags=["chat"],
              summary="Stel een vraag; antwoord met bronnen of een beleefde weigering")
-def chat(body: ChatRequest, advisor: AdvisorDep, response: Response) -> ChatResponse:
-    answer = advisor.ask(body.question, turns=body.turns)
+async def chat(body: ChatRequest, advisor: AdvisorDep, request: Request, response: Response) -> ChatResponse:
+    run = await run_bounded(request, lambda budget: advisor.run(body.question, turns=body.turns, budget=budget))
+    answer = run.answer
     response.headers["X-Answer-Id"] = answer_id(body.question, answer)
     return ChatResponse.model_validate(answer.model_dump())
 
@@ -63,15 +67,16 @@ def _sse(event: str, data: object) -> str:
     "content": {"text/event-stream": {"example": 'event: delta\ndata: {"text": "..."}\n\n'}},
     "description": "Server-sent events: retrieval, delta (herhaald), citations, done; of error."}},
     tags=["chat"], summary="Stel een vraag; het antwoord komt als server-sent events")
-def chat_stream(body: ChatRequest, advisor: AdvisorDep) -> StreamingResponse:
-    events = advisor.stream(body.question, turns=body.turns)
-    first = next(events)  # validation and readiness errors surface here, as a normal JSON error response
+async def chat_stream(body: ChatRequest, advisor: AdvisorDep, request: Request) -> StreamingResponse:
+    # Validation, readiness, deadline and load errors surface here, as a normal JSON error response.
+    run = await run_bounded(request, lambda budget: advisor.run(body.question, turns=body.turns, budget=budget))
 
     def generate() -> Iterator[str]:
-        yield _sse("retrieval", {"passages": first[1]})
         try:
-            for event, data in events:
-                if event == "delta":
+            for event, data in events(run):
+                if event == "retrieval":
+                    yield _sse("retrieval", {"passages": data})
+                elif event == "delta":
                     yield _sse("delta", {"text": data})
                 elif event == "citations":
                     yield _sse("citations", {"citations": [c.model_dump() for c in data]})
@@ -87,9 +92,11 @@ def chat_stream(body: ChatRequest, advisor: AdvisorDep) -> StreamingResponse:
 
 
 @router.post("/v1/feedback", response_model=FeedbackResponse, status_code=201, tags=["feedback"],
-             responses={code: _ERRORS[code] for code in (400, 401, 413, 415, 422, 429)},
+             responses={code: _ERRORS[code] for code in (400, 401, 413, 415, 422, 429, 503)},
              summary="Duim omhoog of omlaag bij een antwoord")
 def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackResponse:
+    if store is None:
+        raise FeedbackUnavailableError("the feedback database could not be opened at start-up")
     store.add(body.answer_id, body.rating, body.comment, body.question)
     return FeedbackResponse(stored=True)
 
@@ -105,16 +112,16 @@ def documents(advisor: AdvisorDep) -> list[DocumentInfo]:
 @router.get("/v1/embed", response_class=HTMLResponse,
             responses={**{c: e for c, e in _ERRORS.items() if c not in (400, 415)}, 304: {"description": "Niet gewijzigd."}},
             tags=["embed"], summary="Antwoord als veilig HTML-fragment voor de 'Meer weten?'-pagina")
-def embed(request: Request, advisor: AdvisorDep,
+async def embed(request: Request, advisor: AdvisorDep,
           question: Annotated[str, Query(max_length=2000, description="De vraag.",
                                          examples=["Waarom is mandaat belangrijk?"])]) -> Response:
-    version = advisor.snapshot().version
+    version = (await anyio.to_thread.run_sync(advisor.snapshot)).version  # the first call loads the index
     etag = f'"{content_hash(version + chr(31) + question)}"'
     headers = {"Cache-Control": "public, max-age=3600", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    answer = advisor.ask(question)
-    return HTMLResponse(render_answer(question, answer), headers=headers)
+    run = await run_bounded(request, lambda budget: advisor.run(question, budget=budget))
+    return HTMLResponse(render_answer(question, run.answer), headers=headers)
 
 
 @router.get("/widget.js", include_in_schema=False)
@@ -124,20 +131,23 @@ def widget_js() -> FileResponse:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def demo_page(request: Request) -> HTMLResponse:
+async def demo_page(request: Request) -> HTMLResponse:
     """The demo 'Meer weten?' page: the static FAQ (works without JavaScript) and the widget."""
     app = request.app
-    faq = ""
-    try:
+
+    def build_faq(budget) -> str:
         advisor: Advisor = app.state.advisor
         version = advisor.snapshot().version
         cached = getattr(app.state, "faq_cache", None)
         if cached is None or cached[0] != version:
             path = advisor.settings.faq_questions
             questions = read_questions(path.read_text(encoding="utf-8").splitlines()) if path.is_file() else []
-            cached = (version, render_faq((q, advisor.ask(q)) for q in questions))
+            cached = (version, render_faq((q, advisor.run(q, budget=budget).answer) for q in questions))
             app.state.faq_cache = cached
-        faq = cached[1]
+        return cached[1]
+
+    try:  # the FAQ is built once per index version, in a work slot like any question (no deadline: it is cached)
+        faq = await run_bounded(request, build_faq, deadline=False)
     except AdvisorError:
         faq = f'<p class="advisor-faq-unavailable">{prompts.FAQ_UNAVAILABLE}</p>'
     base = str(request.base_url).rstrip("/")

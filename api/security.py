@@ -1,19 +1,24 @@
 """Security middleware: body limits, content types, API keys, rate limits, security headers, private logs.
 
 One pure-ASGI middleware so every route (and the streaming one) gets the same checks before any work is done.
-Rate limits are per process (a token bucket per client IP and per widget key); with several workers or hosts
-the effective limit is the per-process limit times the number of processes.
+Rate limits are per process (`limits` sliding windows per client IP, and per widget key on top); with several
+workers or hosts the effective limit is the per-process limit times the number of processes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import json
 import logging
-import threading
+import re
 import time
 from typing import Awaitable, Callable
+
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from advisor import prompts
 from advisor.settings import SecuritySettings
@@ -28,6 +33,7 @@ _WIDGET_PATHS = ("/v1/chat", "/v1/chat/stream", "/v1/feedback", "/v1/documents",
 _HTML_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
              "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
+_UNSAFE_LOG = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
 
 
 def anonymise_ip(ip: str) -> str:
@@ -45,29 +51,38 @@ def keys_match(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-class TokenBucket:
-    """Requests per minute with a burst allowance, per key; old keys are forgotten."""
+class RateLimits:
+    """Per client IP always, per widget key on top (`limits`, sliding windows, in process memory).
 
-    def __init__(self, per_minute: int, burst: int, max_keys: int = 100_000) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self.max_keys = max_keys
-        self._state: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+    A keyed request counts against its IP's limit and its key's limit: one client of the public widget key
+    cannot use up what the key allows for everyone, and a key never lifts the per-IP limit.
+    """
 
-    def take(self, key: str) -> float:
-        """0 if allowed, else the seconds to wait."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._state.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._state[key] = (tokens - 1.0, now)
-                return 0.0
-            self._state[key] = (tokens, now)
-            if len(self._state) > self.max_keys:
-                self._state.clear()  # crude, bounded memory; a flood of new IPs resets everyone's bucket
-            return (1.0 - tokens) / self.rate
+    def __init__(self, settings: SecuritySettings) -> None:
+        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.per_ip = [RateLimitItemPerMinute(settings.rate_per_ip), RateLimitItemPerSecond(settings.burst)] \
+            if settings.rate_per_ip else []
+        self.per_key = [RateLimitItemPerMinute(settings.rate_per_key), RateLimitItemPerSecond(settings.burst * 5)] \
+            if settings.rate_per_key else []
+
+    def take(self, ip: str, key: str | None) -> float:
+        """0 if allowed (and counted), else the seconds to wait; nothing is counted for a refused request."""
+        checks = [(item, ("ip", ip)) for item in self.per_ip]
+        if key is not None:
+            checks += [(item, ("key", hashlib.sha256(key.encode()).hexdigest()[:16])) for item in self.per_key]
+        for item, ids in checks:
+            if not self.limiter.test(item, *ids):
+                reset = self.limiter.get_window_stats(item, *ids).reset_time
+                return max(1.0, reset - time.time())
+        for item, ids in checks:
+            self.limiter.hit(item, *ids)
+        return 0.0
+
+
+def log_field(value: object) -> str:
+    """A value safe for one log line: control characters (CR, LF, NUL, ...) become visible escapes."""
+    return _UNSAFE_LOG.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else
+                           f"\\u{ord(m.group()):04x}", str(value))
 
 
 def _json(status: int, code: str, message: str, headers: dict[str, str] | None = None):
@@ -83,12 +98,11 @@ class SecurityMiddleware:
     def __init__(self, app, settings: SecuritySettings) -> None:
         self.app = app
         self.settings = settings
-        self.ip_bucket = TokenBucket(settings.rate_per_ip, settings.burst) if settings.rate_per_ip else None
-        self.key_bucket = TokenBucket(settings.rate_per_key, settings.burst * 5) if settings.rate_per_key else None
+        self.limits = RateLimits(settings)
 
-    def _client_ip(self, scope: Scope, headers: dict[str, str]) -> str:
-        if self.settings.trust_forwarded_for and headers.get("x-forwarded-for"):
-            return headers["x-forwarded-for"].split(",")[0].strip()
+    @staticmethod
+    def _client_ip(scope: Scope) -> str:
+        """The peer address; uvicorn replaces it from X-Forwarded-For only for `forwarded_allow_ips` proxies."""
         client = scope.get("client")
         return client[0] if client else "unknown"
 
@@ -116,9 +130,7 @@ class SecurityMiddleware:
         if widget_route and self.settings.require_widget_key and not valid_key:
             return _json(401, "key_required", prompts.HTTP_KEY_REQUIRED)
         if widget_route:
-            bucket, bucket_key = (self.key_bucket, "k:" + key) if valid_key else \
-                (self.ip_bucket, "ip:" + self._client_ip(scope, headers))
-            wait = bucket.take(bucket_key) if bucket else 0.0
+            wait = self.limits.take(self._client_ip(scope), key if valid_key else None)
             if wait > 0:
                 return _json(429, "rate_limited", prompts.HTTP_RATE_LIMITED,
                              {"Retry-After": str(max(1, int(wait + 0.999)))})
@@ -132,17 +144,6 @@ class SecurityMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         status_holder = {"status": 500}
         limit = self.settings.max_body_bytes
-        received = 0
-
-        async def limited_receive() -> dict:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:  # a chunked body without content-length that grows too big
-                    raise _BodyTooLarge()
-            return message
-
         async def secured_send(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
@@ -158,21 +159,41 @@ class SecurityMiddleware:
 
         refusal = self._reject(scope, headers)
         try:
+            if refusal is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+                # The whole body (at most `limit` bytes) is read here, so a chunked body without content-length
+                # that grows too big is refused with 413 before any route or parser sees it.
+                body, more, replay = b"", True, []
+                while more:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        replay.append(message)
+                        break
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+                    if len(body) > limit:
+                        refusal = _json(413, "too_large", prompts.HTTP_TOO_LARGE.format(limit=limit))
+                        break
+                replay.insert(0, {"type": "http.request", "body": body, "more_body": False})
+                receive = _replaying(replay, receive)
             if refusal is not None:
                 status, raw, body = refusal
                 await secured_send({"type": "http.response.start", "status": status, "headers": raw})
                 await send({"type": "http.response.body", "body": body})
             else:
-                await self.app(scope, limited_receive, secured_send)
-        except _BodyTooLarge:
-            status, raw, body = _json(413, "too_large", prompts.HTTP_TOO_LARGE.format(limit=limit))
-            await secured_send({"type": "http.response.start", "status": status, "headers": raw})
-            await send({"type": "http.response.body", "body": body})
+                await self.app(scope, receive, secured_send)
         finally:
-            # Never the full IP, never the question, never a key.
-            log.info("%s %s %s %d %.0fms", anonymise_ip(self._client_ip(scope, headers)), scope.get("method"),
-                     scope.get("path"), status_holder["status"], (time.perf_counter() - started) * 1000)
+            # Never the full IP, never the question, never a key; the path is escaped (no forged log lines).
+            log.info("%s %s %s %d %.0fms", anonymise_ip(self._client_ip(scope)), log_field(scope.get("method")),
+                     log_field(scope.get("path")), status_holder["status"], (time.perf_counter() - started) * 1000)
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _replaying(messages: list[dict], receive: Receive) -> Receive:
+    """A receive that hands out the buffered messages first, then waits on the connection (disconnects)."""
+    pending = list(messages)
+
+    async def replay() -> dict:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay

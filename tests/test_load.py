@@ -30,10 +30,11 @@ from advisor.settings import AdvisorSettings, RetrievalSettings
 from api.app import create_app
 
 corpus, data, port, key = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-# The load test's widget key gets a limit far above what 50 clients send; the per-IP limit stays on.
+# The 50 clients share one IP and the load test's widget key: both limits far above what they send.
 settings = AdvisorSettings(corpus_dir=corpus, data_dir=data, embedder="hash", refresh_seconds=0,
                            retrieval=RetrievalSettings(refuse=False),
-                           security={"widget_keys": [key], "rate_per_key": 1_000_000})
+                           security={"widget_keys": [key], "rate_per_key": 1_000_000, "rate_per_ip": 1_000_000,
+                                     "burst": 100_000})
 advisor = Advisor(settings)
 advisor.ingest()
 uvicorn.run(create_app(settings, advisor=advisor), host="127.0.0.1", port=port, log_level="warning")

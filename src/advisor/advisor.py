@@ -6,6 +6,7 @@ pipeline a user meets.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -14,10 +15,11 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import prompts
+from .budget import Budget
 from .compose import Composer, ExtractiveComposer
 from .decision import Decision, Models, decide
 from .embeddings import Embedder, make_embedder
-from .errors import ConfigurationError, IndexNotReadyError, InvalidQuestionError
+from .errors import ConfigurationError, IndexBrokenError, IndexNotReadyError, InvalidQuestionError
 from .evidence import Evidence, build
 from .ingest import INDEX_FORMAT, Progress, ingest
 from .query import MAX_EMBED_CHARS, Query, analyse
@@ -26,6 +28,7 @@ from .settings import AdvisorSettings, get_settings
 from .store import VectorStore
 from .types import Answer, IngestReport, Passage, Turn, content_hash
 
+log = logging.getLogger("advisor")
 _DELTAS = re.compile(r".+?(?:\] |\n\n|$)", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -71,6 +74,7 @@ class Advisor:
         self._models = models
         self._snapshot: IndexSnapshot | None = None
         self._checked_at = 0.0
+        self._fallback_for: str | None = None  # the damaged published version a fallback stands in for
         self._lock = threading.Lock()
 
     @classmethod
@@ -111,17 +115,42 @@ class Advisor:
         if snap is not None and now - self._checked_at < self.settings.refresh_seconds:
             return snap
         with self._lock:
-            pointer = self.store.current()
             self._checked_at = time.monotonic()
-            if pointer is None:
+            try:
+                pointer, broken = self.store.current(), False
+            except IndexBrokenError:
+                pointer, broken = None, True
+            loaded = self._snapshot
+            if loaded is not None and (broken or pointer is None or pointer.version in
+                                       (loaded.version, self._fallback_for)):
+                return loaded  # unchanged, or damaged since: keep answering from the healthy version in memory
+            if pointer is None and not broken:
                 raise IndexNotReadyError("no index version has been published; run `advisor ingest`")
+            pointer, notes = self.store.healthy(self.index_key)  # the self-check: fall back when damaged
+            for note in notes:
+                log.warning("index: %s", note)
+            if pointer is None:
+                raise IndexBrokenError(f"geen bruikbare indexversie in {self.settings.data_dir}: "
+                                       + "; ".join(notes))
             if pointer.embedder != self.index_key:
                 raise ConfigurationError(
                     f"the index was built as {pointer.embedder}, but this advisor needs {self.index_key}: "
                     "run `advisor ingest`")
+            self._fallback_for = None if not notes else (self._published_version() or "")
             if self._snapshot is None or self._snapshot.version != pointer.version:
-                self._snapshot = IndexSnapshot.load(self.store, pointer.version, self.settings.retrieval)
+                try:
+                    self._snapshot = IndexSnapshot.load(self.store, pointer.version, self.settings.retrieval)
+                except Exception as exc:  # noqa: BLE001 - damaged after the check: the same clear error
+                    raise IndexBrokenError(f"indexversie {pointer.version} is niet te lezen ({exc}); draai "
+                                           "`advisor ingest`") from exc
             return self._snapshot
+
+    def _published_version(self) -> str | None:
+        try:
+            pointer = self.store.current()
+        except IndexBrokenError:
+            return None
+        return pointer.version if pointer else None
 
     def refresh(self) -> None:
         """Check for a newly published version on the next question, whatever the refresh interval."""
@@ -153,10 +182,16 @@ class Advisor:
 
     def run(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
             composer: Composer | None = None, models: Models | None = None,
-            exclude: frozenset[str] = frozenset(), refuse: bool | None = None) -> Run:
-        """The whole pipeline for one question; `exclude` answers as if those documents were not indexed."""
+            exclude: frozenset[str] = frozenset(), refuse: bool | None = None, budget: Budget | None = None) -> Run:
+        """The whole pipeline for one question; `exclude` answers as if those documents were not indexed.
+
+        With a `budget` the run stops (RequestCancelledError / DeadlineExceededError) at the next step once the
+        caller cancelled it or its deadline passed: each step is bounded, so no abandoned work runs on for long.
+        """
         turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in turns]
         question = validate_question(question, turns, self.settings)
+        check = budget.check if budget is not None else (lambda: None)
+        check()
         snapshot = self.snapshot()
         timings: dict[str, float] = {}
         t = time.perf_counter()
@@ -167,6 +202,7 @@ class Advisor:
             now = time.perf_counter()
             timings[name] = round((now - t) * 1000, 2)
             t = now
+            check()
 
         query = self.analyse(question, turns, snapshot)
         lap("query")
@@ -211,12 +247,16 @@ class Advisor:
         The extractive composer produces the whole answer at once; it is sent in sentence-sized deltas so a
         client can render progressively. Validation errors raise before the first event.
         """
-        result = self.run(question, turns=turns, **overrides)
-        yield "retrieval", len(result.passages)
-        for piece in _DELTAS.findall(result.answer.answer):  # the pieces concatenate to the exact answer text
-            yield "delta", piece
-        yield "citations", result.answer.citations
-        yield "done", result.answer
+        yield from events(self.run(question, turns=turns, **overrides))
+
+
+def events(result: Run) -> Iterator[tuple[str, object]]:
+    """A finished run as stream events (the API computes the run under its budget, then streams this)."""
+    yield "retrieval", len(result.passages)
+    for piece in _DELTAS.findall(result.answer.answer):  # the pieces concatenate to the exact answer text
+        yield "delta", piece
+    yield "citations", result.answer.citations
+    yield "done", result.answer
 
 
 def answer_id(question: str, answer: Answer) -> str:

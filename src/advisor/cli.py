@@ -29,6 +29,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     report = advisor.ingest(Path(args.path) if args.path else None, progress=progress)
     bar.close()
+    for note in report.notes:
+        print(f"advisor: index: {note}", file=sys.stderr)
     if args.json:
         from dataclasses import asdict
 
@@ -44,6 +46,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"  {label}: {', '.join(items)}")
     for skipped in report.skipped:
         print(f"  skipped {skipped.path}: {skipped.reason}")
+    for issue in report.metadata_issues:
+        print(f"  metadata {issue.path}: {issue.field}: {issue.reason}")
+    for flagged in report.flagged:
+        print(f"  left out of {flagged.path} ({flagged.reason}): {flagged.text[:100]}")
     return 0
 
 
@@ -134,8 +140,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("advisor: --workers > 1 needs a Chroma server (set ADVISOR_CHROMA_URL, e.g. `chroma run --path "
               "DIR --port 8001`); the embedded store serves one worker.", file=sys.stderr)
         return 2
+    # X-Forwarded-For is believed only from the configured proxies (uvicorn's own default trusts 127.0.0.1).
+    proxies = settings.security.forwarded_allow_ips
     uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.host, port=args.port or settings.port,
-                workers=args.workers, log_level="info", access_log=False)
+                workers=args.workers, log_level="info", access_log=False, proxy_headers=bool(proxies),
+                forwarded_allow_ips=list(proxies) or None)
     return 0
 
 
@@ -230,6 +239,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_faq_build(args: argparse.Namespace) -> int:
+    import html
+
     from .faq import read_questions, render_faq
 
     questions = read_questions(Path(args.questions).read_text(encoding="utf-8").splitlines())
@@ -238,7 +249,7 @@ def cmd_faq_build(args: argparse.Namespace) -> int:
     fragment = render_faq(pairs, title=args.title)
     if args.page:
         fragment = (f'<!doctype html>\n<html lang="nl"><head><meta charset="utf-8"><meta name="viewport" '
-                    f'content="width=device-width, initial-scale=1"><title>{args.title}</title></head>'
+                    f'content="width=device-width, initial-scale=1"><title>{html.escape(args.title)}</title></head>'
                     f"<body><main>{fragment}</main></body></html>\n")
     Path(args.out).write_text(fragment, encoding="utf-8")
     refused = sum(1 for _, a in pairs if not a.answered)

@@ -13,6 +13,7 @@ from . import prompts
 from .decision import Decision
 from .evidence import Evidence, Unit
 from .query import Query
+from .sanitize import safe_url
 from .types import Answer, Citation
 
 MAX_LIST_ITEMS = 8  # a longer list shows only the items the selection scored as relevant
@@ -62,7 +63,7 @@ def _citation(n: int, run: Sequence[Unit]) -> Citation:
     first, last = run[0], run[-1]
     quote = chunk.text[first.start:last.start + len(last.text)]
     return Citation(n=n, chunk_id=chunk.id, document_id=chunk.document_id, title=str(chunk.metadata.get("title", "")),
-                    url=chunk.metadata.get("url"), quote=quote, page=chunk.page)
+                    url=safe_url(chunk.metadata.get("url")), quote=quote, page=chunk.page)
 
 
 def _run_text(run: Sequence[Unit], n: int) -> str:
@@ -135,6 +136,6 @@ class ExtractiveComposer:
         title = str(chunk.metadata.get("title", ""))
         text = prompts.metadata_answer(decision.meta_field or "", title, str(unit.value))
         citation = Citation(n=1, chunk_id=chunk.id, document_id=chunk.document_id, title=title,
-                            url=chunk.metadata.get("url"), quote=str(unit.value), page=chunk.page)
+                            url=safe_url(chunk.metadata.get("url")), quote=str(unit.value), page=chunk.page)
         return Answer(answered=True, answer=f"{text} [1]", citations=[citation], confidence=decision.confidence,
                       mode=self.mode, reason="metadata")

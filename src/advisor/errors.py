@@ -40,3 +40,33 @@ class InvalidQuestionError(AdvisorError):
     def __init__(self, user_message: str) -> None:
         super().__init__(user_message)
         self.user_message = user_message
+
+
+class RequestCancelledError(AdvisorError):
+    """The client went away; the pipeline stops at its next step."""
+
+    user_message = "De vraag is afgebroken."
+
+
+class DeadlineExceededError(AdvisorError):
+    """The request took longer than its deadline (security.request_timeout_s)."""
+
+    user_message = "Het antwoord duurde te lang; probeer het straks opnieuw."
+
+
+class ServerBusyError(AdvisorError):
+    """Every work slot stayed busy until the request's deadline."""
+
+    user_message = "De adviseur is op dit moment erg druk; probeer het over een minuut opnieuw."
+
+
+class IndexBrokenError(IndexNotReadyError):
+    """No published index version can be read (damaged pointer or version, no healthy fallback)."""
+
+    user_message = "De adviseur is tijdelijk niet beschikbaar: de index is beschadigd en wordt opnieuw opgebouwd."
+
+
+class FeedbackUnavailableError(AdvisorError):
+    """The feedback database could not be opened (e.g. a read-only data dir)."""
+
+    user_message = "Feedback kan op dit moment niet worden opgeslagen."

@@ -5,19 +5,13 @@ from __future__ import annotations
 import html
 import re
 from typing import Iterable, Sequence
-from urllib.parse import urlparse
 
+from .sanitize import safe_url
 from .types import Answer
 
+__all__ = ["read_questions", "render_answer", "render_faq", "safe_url"]
+
 _MARKER = re.compile(r"\[(\d+)\]")
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is http(s) and has a host, else None (no javascript:, data:, relative tricks)."""
-    if not url:
-        return None
-    parsed = urlparse(url.strip())
-    return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
 def _inline(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import time
 from contextlib import contextmanager
@@ -11,19 +12,23 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .chunking import chunk_units, split
-from .corpus import document_id, load_corpus
+from .corpus import document_id, load_corpus, sections_from_blocks
+from .instructions import instruction_reason
 from .embeddings import Embedder
 from .errors import ConfigurationError, IngestLockedError
 from .retrieval import chunk_to_metadata
 from .settings import AdvisorSettings
 from .store import VectorStore, new_version_id
-from .types import Document, IngestReport, SkippedFile
+from .sanitize import check_metadata
+from .text import split_sentences
+from .types import Block, Document, FlaggedSentence, IngestReport, MetadataIssue, SkippedFile
 
 Progress = Callable[[int, int, str], None]
 
 # Bumped whenever what an index version stores changes (2: sentence vectors; 3: one vector per evidence unit,
-# list items included), so an index built by older code is rebuilt by the next ingest instead of being served.
-INDEX_FORMAT = 3
+# list items included; 4: metadata checked, instruction sentences left out), so an index built by older code is
+# rebuilt by the next ingest instead of being served.
+INDEX_FORMAT = 4
 
 
 @contextmanager
@@ -50,7 +55,12 @@ def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedde
     with ingest_lock(settings.data_dir):
         documents, skipped = load_corpus(root)
         report = IngestReport(skipped=list(skipped))
-        current = store.current()
+        documents = [_checked(doc, report) for doc in documents]
+        for doc in [d for d in documents if not d.sections]:  # nothing but instructions
+            report.skipped.append(SkippedFile(doc.path, "only instructions to the assistant; nothing to index"))
+        documents = [d for d in documents if d.sections]
+        current, notes = store.healthy(index_key)  # the self-check: a damaged index is rebuilt, not reused
+        report.notes = notes
         reusable = current is not None and current.embedder == index_key
         stored = store.read(current.version).metadatas if reusable else []
         previous = {meta["document_id"]: meta["doc_hash"] for meta in stored}
@@ -66,7 +76,7 @@ def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedde
                 report.unchanged.append(doc.id)
         report.removed = sorted(set(previous) - set(by_id) - failed_ids)
         kept = report.unchanged + sorted(failed_ids)
-        if reusable and not report.changed_anything:
+        if reusable and not report.changed_anything and not notes:
             report.version = current.version
             report.documents = len(kept)
             report.chunks = len(stored)
@@ -87,6 +97,56 @@ def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedde
         store.prune(settings.keep_versions)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _checked(doc: Document, report: IngestReport) -> Document:
+    """The document with safe metadata (bad fields reported and left out) and without instruction sentences."""
+    fallback = " ".join(Path(doc.path).stem.replace("-", " ").replace("_", " ").split()).capitalize() or doc.id
+    metadata, issues = check_metadata(doc.metadata, fallback)
+    report.metadata_issues += [MetadataIssue(doc.path, name, reason) for name, reason in issues]
+    if issues:
+        doc = dataclasses.replace(doc, title=metadata["title"], metadata=metadata)
+    blocks, flagged = without_instructions(doc.blocks)
+    if not flagged:
+        return doc
+    report.flagged += [FlaggedSentence(doc.path, text, reason) for text, reason in flagged]
+    sections = tuple(s for s in sections_from_blocks(blocks) if s.text.strip())
+    return dataclasses.replace(doc, blocks=tuple(blocks), sections=sections, dropped=(*doc.dropped, *flagged),
+                               metadata={**doc.metadata, "flagged": "instructions"})
+
+
+def without_instructions(blocks) -> tuple[list[Block], list[tuple[str, str]]]:
+    """The blocks without the sentences and list items that instruct the assistant or ask for credentials."""
+    out: list[Block] = []
+    flagged: list[tuple[str, str]] = []
+
+    def keep(text: str) -> str:
+        lines = []
+        for line in text.split("\n"):
+            sentences = split_sentences(line)
+            kept = []
+            for sentence in sentences:
+                reason = instruction_reason(sentence)
+                if reason:
+                    flagged.append((sentence, reason))
+                else:
+                    kept.append(sentence)
+            if len(kept) == len(sentences):
+                lines.append(line)  # untouched lines stay verbatim
+            elif kept:
+                lines.append(" ".join(kept))
+        return "\n".join(lines)
+
+    for block in blocks:
+        text = keep(block.text) if block.kind != "heading" else block.text
+        items = tuple(i for i in (keep(item) for item in block.items) if i.strip())
+        if block.kind == "list" and block.items and not items:
+            continue
+        if (text.strip() or items) and (text, items) != (block.text, block.items):
+            out.append(dataclasses.replace(block, text=text, items=items))
+        elif text.strip() or items:
+            out.append(block)
+    return out, flagged
 
 
 def _embed_documents(store: VectorStore, embedder: Embedder, version: str, documents: list[Document],

@@ -12,6 +12,7 @@ import numpy as np
 
 from .embeddings import Embedder
 from .lexical import LexicalIndex, SpellingIndex
+from .sanitize import safe_url
 from .settings import RetrievalSettings
 from .store import VectorStore
 from .text import jaccard, tokenize
@@ -87,7 +88,7 @@ class IndexSnapshot:
             if chunk.document_id not in seen:
                 meta = chunk.metadata
                 seen[chunk.document_id] = {"id": chunk.document_id, "title": meta.get("title", ""),
-                                           "url": meta.get("url"), "date": meta.get("date"),
+                                           "url": safe_url(meta.get("url")), "date": meta.get("date"),
                                            "author": meta.get("author"), "kind": meta.get("kind"),
                                            "publisher": meta.get("publisher")}
         return list(seen.values())

@@ -44,13 +44,23 @@ class SecuritySettings(BaseModel):
     admin_key: SecretStr | None = Field(
         None, description="Key for /v1/admin/* (re-ingest, reload, feedback export); unset disables them."
     )
-    rate_per_ip: int = Field(60, ge=0, description="Requests per minute per client IP (0 = no limit).")
-    rate_per_key: int = Field(600, ge=0, description="Requests per minute per widget key (0 = no limit).")
-    burst: int = Field(20, ge=1, description="Requests a client may make at once before the rate applies.")
+    rate_per_ip: int = Field(60, ge=0, description="Requests per minute per client IP, with or without a key "
+                             "(0 = no limit).")
+    rate_per_key: int = Field(600, ge=0, description="Requests per minute per widget key, all its clients "
+                              "together, on top of the per-IP limit (0 = no limit).")
+    burst: int = Field(20, ge=1, description="Requests one client IP may make within one second (a key: 5x).")
     max_body_bytes: int = Field(65_536, ge=1024, description="Larger request bodies are refused (413).")
-    trust_forwarded_for: bool = Field(
-        False, description="Take the client IP from X-Forwarded-For (only behind a trusted reverse proxy)."
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="Reverse proxies (IP addresses or networks) whose X-Forwarded-For header names the client; "
+        "passed to uvicorn as forwarded_allow_ips. Empty: the header is ignored and the peer address counts.",
     )
+    request_timeout_s: float = Field(
+        20.0, gt=0, description="A question that is not answered within this time (queue included) gets 503 "
+        "(still waiting) or 504 (computing); its work stops at the next pipeline step.")
+    max_concurrent_work: int = Field(
+        8, ge=1, description="Questions computed at once per process; further ones wait their turn (up to the "
+        "request timeout), so one client's burst cannot take every thread.")
     feedback_retention_days: int = Field(180, ge=1, description="Feedback older than this is deleted.")
 
 

@@ -24,11 +24,12 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, IndexBrokenError
 
 _PREFIX = "advisor-"
 _META = "advisor-meta"
 _EMBEDDED_COLLECTION = "chunks"
+_STAMP = "advisor-version.json"  # in each embedded version folder: what it was built with (for a fallback)
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,77 @@ class VectorStore:
         path = self.data_dir / "CURRENT"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            pointer = Pointer(str(data["version"]), str(data.get("embedder", "")),
+                              tuple(str(h) for h in data.get("history", ())))
         except FileNotFoundError:
             return None
-        return Pointer(data["version"], data.get("embedder", ""), tuple(data.get("history", ())))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # empty, garbage, wrong shape
+            raise IndexBrokenError(f"{path} is unreadable ({type(exc).__name__})") from None
+        if not pointer.version or "/" in pointer.version or pointer.version.startswith("."):
+            raise IndexBrokenError(f"{path} names no valid version")
+        return pointer
+
+    # -- self-check ------------------------------------------------------------------------
+    def problem(self, version: str) -> str | None:
+        """Why `version` cannot be read (missing folder, damaged database, ...), or None when it reads."""
+        try:
+            collection = self._collection(version)
+            collection.count()
+            collection.get(limit=1, include=["metadatas"])
+        except Exception as exc:  # noqa: BLE001 - every way of failing means: not usable
+            self._clients.pop(version, None)
+            return f"{type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
+        return None
+
+    def healthy(self, index_key: str) -> tuple[Pointer | None, list[str]]:
+        """The published pointer if its version reads; else the newest earlier version built with `index_key`
+        that reads (a fallback); else None. Also what was wrong, one line each (Dutch, for operators)."""
+        notes: list[str] = []
+        try:
+            pointer = self.current()
+        except IndexBrokenError as exc:
+            pointer = None
+            notes.append(f"de indexwijzer is beschadigd ({exc})")
+        else:
+            if pointer is None:
+                return None, notes
+            if pointer.embedder != index_key:
+                return pointer, notes  # built with another embedder: the caller explains that
+            problem = self.problem(pointer.version)
+            if problem is None:
+                return pointer, notes
+            notes.append(f"indexversie {pointer.version} is onbruikbaar ({problem})")
+        history = pointer.history if pointer else ()
+        trusted_history = pointer is not None and pointer.embedder == index_key
+        candidates = list(dict.fromkeys([*reversed(history), *reversed(self.versions())]))
+        for version in candidates:
+            if pointer is not None and version == pointer.version:
+                continue
+            stamp = self._stamp(version)
+            if not (stamp == index_key or (stamp is None and trusted_history and version in history)):
+                continue  # built with another embedder, or never published: not a fallback
+            if self.problem(version) is None:
+                notes.append(f"terugval op de laatste gezonde versie {version}")
+                return Pointer(version, index_key, tuple(v for v in history if v != version) + (version,)), notes
+        if notes:
+            notes.append("geen gezonde indexversie over: `advisor ingest` bouwt de index opnieuw op")
+        return None, notes
+
+    def _stamp(self, version: str) -> str | None:
+        """The index key a version folder was built with (None: not recorded, e.g. a server collection)."""
+        if self.chroma_url:
+            return None
+        try:
+            return str(json.loads((self.data_dir / "versions" / version / _STAMP).read_text("utf-8"))["embedder"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def publish(self, version: str, embedder: str) -> None:
         """Make `version` the one every reader uses, in one atomic step."""
-        previous = self.current()
+        try:
+            previous = self.current()
+        except IndexBrokenError:
+            previous = None  # a damaged pointer is replaced by this one
         history = [*(previous.history if previous else ()), version][-20:]
         if self.chroma_url:
             meta = self._server_client().get_or_create_collection(_META, embedding_function=None)
@@ -136,6 +201,9 @@ class VectorStore:
                                   "history": ",".join(history)})
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        stamp = self.data_dir / "versions" / version / _STAMP
+        if stamp.parent.is_dir():
+            stamp.write_text(json.dumps({"embedder": embedder}), encoding="utf-8")
         tmp = self.data_dir / f".CURRENT.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump({"version": version, "embedder": embedder, "published": time.time(), "history": history}, fh)
@@ -192,7 +260,10 @@ class VectorStore:
 
     def drop(self, version: str) -> None:
         """Delete one version (never the published one)."""
-        current = self.current()
+        try:
+            current = self.current()
+        except IndexBrokenError:
+            current = None
         if current and current.version == version:
             raise ConfigurationError("refusing to drop the published index version")
         if self.chroma_url:

@@ -96,6 +96,24 @@ class SkippedFile:
     reason: str
 
 
+@dataclass(frozen=True)
+class MetadataIssue:
+    """A metadata field ingest left out or cleaned (the document itself is indexed)."""
+
+    path: str
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FlaggedSentence:
+    """A sentence that addresses the assistant or the reader with instructions; never indexed as evidence."""
+
+    path: str
+    text: str
+    reason: str
+
+
 @dataclass
 class IngestReport:
     """What an ingest did; printed by the CLI."""
@@ -108,6 +126,9 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    metadata_issues: list[MetadataIssue] = field(default_factory=list)
+    flagged: list[FlaggedSentence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the index self-check found and did (Dutch)
     embedded_chunks: int = 0
     seconds: float = 0.0
 

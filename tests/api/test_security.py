@@ -12,7 +12,7 @@ from advisor.settings import SecuritySettings
 from api.app import create_app
 
 from . import wait_until_ready
-from api.security import TokenBucket, anonymise_ip, keys_match
+from api.security import RateLimits, anonymise_ip, keys_match, log_field
 
 INJECTION_DOC = """---
 title: Synthetisch testdocument met een ingebedde instructie
@@ -68,7 +68,20 @@ def test_chunked_oversized_body_is_refused_without_a_5xx(client):
         yield b'"}'
 
     res = client.post("/v1/chat", content=chunks(), headers={"content-type": "application/json"})
-    assert res.status_code in (400, 413) and "error" in res.json()
+    assert res.status_code == 413 and res.json()["error"]["code"] == "too_large"
+    small = client.post("/v1/chat", content=iter([b'{"question": "Waarom is ', b'mandaat belangrijk?"}']),
+                        headers={"content-type": "application/json"})
+    assert small.status_code == 200  # a chunked body within the limit is read as usual
+
+
+@pytest.mark.parametrize("path", ["/x%0d%0a203.0.113.0 GET /v1/admin/reload 200 1ms", "/a%00b", "/c%e2%80%a8d"])
+def test_decoded_paths_cannot_forge_log_lines(client, caplog, path):
+    with caplog.at_level(logging.INFO, logger="advisor.access"):
+        client.get(path)
+    lines = [r.getMessage() for r in caplog.records if r.name == "advisor.access"]
+    assert len(lines) == 1
+    assert not any(ch in lines[0] for ch in "\r\n\x00\u2028"), lines[0]
+    assert "\\x0d\\x0a" in lines[0] or "\\x00" in lines[0] or "\\u2028" in lines[0]
 
 
 @pytest.mark.parametrize("raw", [b'{"question": "\xff\xfe"}', b'{"question": "a\\u0000b"}', b"[1, 2", b"null"])
@@ -158,8 +171,10 @@ def test_helpers():
     assert anonymise_ip("2001:db8:abcd:12::1") == "2001:db8:abcd::"
     assert anonymise_ip("nonsense") == "unknown"
     assert keys_match("abc", "abc") and not keys_match("abd", "abc") and not keys_match(None, "abc")
-    bucket = TokenBucket(per_minute=60, burst=1)
-    assert bucket.take("x") == 0 and bucket.take("x") > 0 and bucket.take("y") == 0
+    limits = RateLimits(SecuritySettings(rate_per_ip=60, burst=1, rate_per_key=600))
+    assert limits.take("x", None) == 0 and limits.take("x", None) > 0 and limits.take("y", None) == 0
+    assert limits.take("x", "key") > 0  # a key never lifts the per-IP limit
+    assert log_field("/a\r\nb\x00") == "/a\\x0d\\x0ab\\x00"
 
 
 def test_feedback_older_than_the_retention_period_is_deleted(tmp_path):
