@@ -64,9 +64,12 @@ def make_chat_model(settings: LLMSettings, *, max_tokens: int | None = None, tim
                                      ) from exc
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
         # No retries: a rate-limited or failing endpoint gets the extractive answer now, not after backoffs.
+        # langchain-openai sends the limit as max_completion_tokens, which llama.cpp's server and older vLLM
+        # ignore (they would write until the context is full); max_tokens is what every compatible server reads.
+        limit = ({"max_tokens": tokens} if settings.token_field == "max_tokens" else {})
         return ChatOpenAI(model=settings.model or "default", base_url=settings.base_url, api_key=key,
-                          timeout=timeout, max_retries=0, max_tokens=tokens, temperature=settings.temperature,
-                          streaming=True)
+                          timeout=timeout, max_retries=0, temperature=settings.temperature, streaming=True,
+                          extra_body=limit or None, **({} if limit else {"max_tokens": tokens}))
     if settings.provider == "ollama":
         try:
             from langchain_ollama import ChatOllama
@@ -341,6 +344,13 @@ class Outcome:
     released: list[tuple[Piece, Verdict]] = field(default_factory=list)
     dropped: list[tuple[Piece, Verdict]] = field(default_factory=list)
     fallback: str | None = None
+    text: str = ""  # everything the model wrote
+
+    @property
+    def kept(self) -> float | None:
+        """Share of the model's sentences that passed verification (None: it wrote none)."""
+        total = len(self.released) + len(self.dropped)
+        return len(self.released) / total if total else None
 
 
 class LLMComposer:
@@ -421,6 +431,7 @@ class LLMComposer:
         except ModelUnavailable as exc:
             self.health.failed(exc.reason)
             outcome.fallback = "fallback_timeout" if exc.reason == "timeout" else "fallback_unavailable"
+        outcome.text = text
         if normalize(text).startswith(refusal):
             self.health.ok()
             answer = self.fallback.refuse(Decision(False, decision.confidence, "not_in_sources"), evidence)

@@ -45,6 +45,9 @@ class LLMSettings(BaseModel):
     timeout: float = Field(20.0, gt=0, le=600, description="Seconds the model may take for one answer (the "
                            "stream's deadline; also the HTTP read timeout). After it: the extractive answer.")
     max_tokens: int = Field(400, ge=16, le=4096, description="Tokens the model may write for one answer.")
+    token_field: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens", description="How the token limit is sent to an OpenAI-compatible endpoint: max_tokens "
+        "(llama.cpp, vLLM, Ollama, most models) or max_completion_tokens (OpenAI reasoning models).")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0: most literal).")
     min_kept: float = Field(0.5, ge=0.0, le=1.0, description="Share of the model's sentences that must pass "
                             "verification; below it (or with no sentence left) the answer is the extractive one.")
