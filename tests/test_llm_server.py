@@ -56,7 +56,7 @@ def _free_port() -> int:
 def _start_server() -> tuple[subprocess.Popen, int]:
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(_gguf()), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
+                             "--port", str(port), "--n_ctx", "4096", "--n_threads", "1", "--n_threads_batch", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 180
     import httpx
@@ -84,7 +84,7 @@ def server():
 def _configure(monkeypatch, tmp_path, corpus_dir, base_url: str, **extra: str) -> None:
     env = {"ADVISOR_CORPUS_DIR": str(corpus_dir), "ADVISOR_DATA_DIR": str(tmp_path / "data"),
            "ADVISOR_REFRESH_SECONDS": "0", "ADVISOR_LLM__PROVIDER": "openai", "ADVISOR_LLM__BASE_URL": base_url,
-           "ADVISOR_LLM__MODEL": "smollm2", "ADVISOR_LLM__MAX_TOKENS": "120", "ADVISOR_LLM__TIMEOUT": "90",
+           "ADVISOR_LLM__MODEL": "smollm2", "ADVISOR_LLM__MAX_TOKENS": "96", "ADVISOR_LLM__TIMEOUT": "180",
            "ADVISOR_LLM__REWRITE_FOLLOW_UPS": "false", **extra}
     for key, value in env.items():
         monkeypatch.setenv(key, value)

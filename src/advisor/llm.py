@@ -127,30 +127,42 @@ def stream_with_deadline(chat, messages, deadline: float) -> Iterator[str]:
     """The model's text pieces; ModelUnavailable when the call fails or the deadline passes (even mid-read)."""
     pieces: queue.Queue = queue.Queue()
     done = object()
+    cancelled = threading.Event()
 
     def pump() -> None:
         try:
-            for chunk in chat.stream(messages):
-                pieces.put(_text_of(chunk))
+            stream = chat.stream(messages)
+            try:
+                for chunk in stream:
+                    if cancelled.is_set():  # closing the stream closes the connection: the server can stop
+                        break
+                    pieces.put(_text_of(chunk))
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
         except Exception as exc:  # noqa: BLE001 - any failure of the endpoint means: extractive answer
             pieces.put(ModelUnavailable(f"error:{type(exc).__name__}"))
         pieces.put(done)
 
     # A daemon thread: a stalled socket cannot hold the answer; the HTTP read timeout ends the thread later.
     threading.Thread(target=pump, daemon=True, name="advisor-llm").start()
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ModelUnavailable("timeout")
-        try:
-            item = pieces.get(timeout=remaining)
-        except queue.Empty:
-            raise ModelUnavailable("timeout") from None
-        if item is done:
-            return
-        if isinstance(item, ModelUnavailable):
-            raise item
-        yield item
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ModelUnavailable("timeout")
+            try:
+                item = pieces.get(timeout=remaining)
+            except queue.Empty:
+                raise ModelUnavailable("timeout") from None
+            if item is done:
+                return
+            if isinstance(item, ModelUnavailable):
+                raise item
+            yield item
+    finally:
+        cancelled.set()  # also when the consumer stops early (the model refused, or the client went away)
 
 
 def invoke_with_deadline(chat, messages, timeout: float) -> str:
@@ -510,3 +522,37 @@ def acceptable_rewrite(candidate: str, question: str, turns: Sequence[Turn]) -> 
     allowed = {stem(w) for w in tokenize(question + " " + " ".join(t.content for t in turns))}
     words = tokenize(candidate)
     return bool(words) and all(w in STOPWORDS or stem(w) in allowed for w in words)
+
+
+# -- the similarity threshold, fitted on data ----------------------------------------------------------------------
+def calibrate_similarity(units: Sequence[tuple[str, str, np.ndarray]], embed: Callable[[str], np.ndarray], *,
+                         max_false: float = 0.05, drop_every: int = 3) -> dict[str, float]:
+    """The e5 threshold for "this sentence says what its cited unit says", from (document, text, vector) units.
+
+    Positives: each unit's text with every `drop_every`-th word dropped (a sentence that borrows most of the
+    unit's words), against its own vector. Negatives: the same sentence against the closest OTHER unit of the
+    same document (a citation of the wrong, but related, unit). The threshold is the lowest value that accepts
+    at most `max_false` of the negatives."""
+    positives, negatives = [], []
+    by_doc: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for doc, text, vector in units:
+        by_doc.setdefault(doc, []).append((text, vector))
+    for doc, rows in by_doc.items():
+        if len(rows) < 2:
+            continue
+        matrix = np.stack([v for _, v in rows])
+        for i, (text, vector) in enumerate(rows):
+            words = text.split()
+            if len(words) < 8:
+                continue
+            sentence = " ".join(w for j, w in enumerate(words) if (j + 1) % drop_every)
+            q = embed(sentence)
+            sims = matrix @ q
+            positives.append(float(sims[i]))
+            sims[i] = -1.0
+            negatives.append(float(sims.max()))
+    ordered = sorted(negatives)
+    threshold = ordered[min(len(ordered) - 1, int(np.ceil((1 - max_false) * len(ordered))))] if ordered else 1.0
+    return {"threshold": round(threshold, 3), "positives": len(positives), "negatives": len(negatives),
+            "accepted_positives": float(np.mean([p >= threshold for p in positives])) if positives else 0.0,
+            "accepted_negatives": float(np.mean([n >= threshold for n in negatives])) if negatives else 0.0}
