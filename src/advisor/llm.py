@@ -246,7 +246,7 @@ class Verifier:
 
     analyze: Callable[[str], list[str]]
     min_coverage: float = 0.6
-    min_similarity: float = 0.86
+    min_similarity: float = 0.896
     embed: Callable[[str], np.ndarray] | None = None
     unit_vector: Callable[[Unit], np.ndarray | None] | None = None
     injection: Callable[[np.ndarray], bool] | None = None  # the guardrail classifier on the sentence's vector

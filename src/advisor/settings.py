@@ -53,9 +53,9 @@ class LLMSettings(BaseModel):
                             "verification; below it (or with no sentence left) the answer is the extractive one.")
     min_coverage: float = Field(0.6, ge=0.0, le=1.0, description="Share of a sentence's content terms (stems, "
                                 "compound parts) that must occur in the units it cites.")
-    min_similarity: float = Field(0.86, ge=0.0, le=1.0, description="e5 similarity between a sentence and the "
-                                  "best unit it cites that entails the terms the cited units lack (fitted on "
-                                  "evals/dev units, see README).")
+    min_similarity: float = Field(0.896, ge=0.0, le=1.0, description="e5 similarity between a sentence and the "
+                                  "best unit it cites above which it counts as entailed although some of its "
+                                  "words are not in the unit (llm.calibrate_similarity on evals/dev, see README).")
     rewrite_follow_ups: bool = Field(True, description="Let the model rewrite a follow-up into a standalone "
                                      "question (checked: only words of the conversation); else the rule.")
     rewrite_timeout: float = Field(5.0, gt=0, le=60, description="Seconds the follow-up rewrite may take.")
