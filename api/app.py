@@ -61,6 +61,11 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
             try:
                 app.state.advisor.embedder  # load the model once, before the first question
                 app.state.advisor.snapshot()
+                if app.state.advisor.llm_enabled:
+                    from advisor.llm import warm_up as warm_llm
+
+                    app.state.advisor.chat_model  # a missing extra or bad setting shows in the log now
+                    warm_llm()
             except Exception as exc:  # noqa: BLE001 - readiness reports it; questions get a clear 503
                 log.warning("index not loaded yet: %s", exc)
             app.state.warm = True

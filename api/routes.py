@@ -65,7 +65,8 @@ def _sse(event: str, data: object) -> str:
 
 @router.post("/v1/chat/stream", responses={**_ERRORS, 200: {
     "content": {"text/event-stream": {"example": 'event: delta\ndata: {"text": "..."}\n\n'}},
-    "description": "Server-sent events: retrieval, delta (herhaald), citations, done; of error."}},
+    "description": "Server-sent events: retrieval, delta (herhaald), citations, done; of error. Met een "
+                   "taalmodel kan reset komen: vergeet de tekst tot dan toe; de deltas erna vormen het antwoord."}},
     tags=["chat"], summary="Stel een vraag; het antwoord komt als server-sent events")
 async def chat_stream(body: ChatRequest, advisor: AdvisorDep, request: Request) -> StreamingResponse:
     # Validation, readiness, deadline and load errors surface here, as a normal JSON error response.
@@ -78,6 +79,8 @@ async def chat_stream(body: ChatRequest, advisor: AdvisorDep, request: Request) 
                     yield _sse("retrieval", {"passages": data})
                 elif event == "delta":
                     yield _sse("delta", {"text": data})
+                elif event == "reset":  # LLM composer fell back: discard the deltas so far (see README)
+                    yield _sse("reset", {"reason": data})
                 elif event == "citations":
                     yield _sse("citations", {"citations": [c.model_dump() for c in data]})
                 elif event == "done":
@@ -164,6 +167,9 @@ def healthz() -> HealthResponse:
             summary="Klaar zodra de index geladen is")
 def readyz(request: Request):
     advisor: Advisor = request.app.state.advisor
+    health = advisor.llm_health
+    llm = "off" if health is None else health.status  # a degraded model never makes the service unready
     if request.app.state.warm and advisor.ready():
-        return ReadyResponse(ready=True, version=advisor.snapshot().version)
-    return JSONResponse(status_code=503, content=ReadyResponse(ready=False).model_dump())
+        return ReadyResponse(ready=True, version=advisor.snapshot().version, llm=llm,
+                             llm_reason=health.reason if health is not None and llm == "degraded" else None)
+    return JSONResponse(status_code=503, content=ReadyResponse(ready=False, llm=llm).model_dump())

@@ -76,3 +76,7 @@ class HealthResponse(BaseModel):
 class ReadyResponse(BaseModel):
     ready: bool
     version: str | None = None
+    llm: Literal["off", "ok", "degraded"] = Field("off", description="The chat model: off (extractive answers), "
+                                                  "ok, or degraded (recent calls failed; answers are extractive).")
+    llm_reason: str | None = Field(None, description="Why the model is degraded (timeout, error:<type>, empty, "
+                                   "language).")

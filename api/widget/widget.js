@@ -541,6 +541,10 @@ input[type="text"]:focus-visible { outline-offset: 0; }
           view.answer.textContent = view.text;
           scrollDown();
           if (!reducedMotion()) await sleep(DELTA_PAUSE_MS);
+        } else if (event === "reset") {
+          // The model's sentences were replaced by the extractive answer: its deltas follow.
+          view.text = "";
+          view.answer.textContent = "";
         } else if (event === "citations") {
           view.citations = (data && data.citations) || [];
           renderSources(view, view.citations);

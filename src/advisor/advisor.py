@@ -66,12 +66,14 @@ class Advisor:
 
     def __init__(self, settings: AdvisorSettings, *, embedder: Embedder | None = None,
                  store: VectorStore | None = None, composer: Composer | None = None,
-                 models: Models | None = None) -> None:
+                 models: Models | None = None, chat_model=None) -> None:
         self.settings = settings
         self._embedder = embedder
         self.store = store or VectorStore(settings.data_dir, settings.chroma_url)
         self._composer = composer
         self._models = models
+        self._chat_model = chat_model  # a LangChain chat model; default: built from ADVISOR_LLM__* when needed
+        self._llm_health = None
         self._snapshot: IndexSnapshot | None = None
         self._checked_at = 0.0
         self._fallback_for: str | None = None  # the damaged published version a fallback stands in for
@@ -98,6 +100,31 @@ class Advisor:
         if self._models is None:
             self._models = Models.load(self.settings.models_dir)
         return self._models
+
+    @property
+    def llm_enabled(self) -> bool:
+        """A chat model writes the answers (ADVISOR_LLM__PROVIDER is not none, or one was injected)."""
+        return self._chat_model is not None or self.settings.llm.provider != "none"
+
+    @property
+    def chat_model(self):
+        """The chat model (LangChain), built lazily: nothing of an LLM is imported on the default path."""
+        if self._chat_model is None and self.settings.llm.provider != "none":
+            from .llm import make_chat_model
+
+            self._chat_model = make_chat_model(self.settings.llm)
+        return self._chat_model
+
+    @property
+    def llm_health(self):
+        """"ok" or "degraded" (recent failures of the model endpoint); None without a model."""
+        if not self.llm_enabled:
+            return None
+        if self._llm_health is None:
+            from .llm import ModelHealth
+
+            self._llm_health = ModelHealth(self.settings.llm.degraded_seconds)
+        return self._llm_health
 
     # -- ingest ---------------------------------------------------------------------------
     def ingest(self, path: Path | None = None, *, progress: Progress | None = None) -> IngestReport:
@@ -173,17 +200,23 @@ class Advisor:
     def analyse(self, question: str, turns: Sequence[Turn] = (), snapshot: IndexSnapshot | None = None) -> Query:
         """Step 1: the question analysed once, with its vectors (the resolved text for retrieval)."""
         snapshot = snapshot or self.snapshot()
+        rewritten = None
+        if self.llm_enabled and self.settings.llm.rewrite_follow_ups and any(t.role == "user" for t in turns):
+            from .llm import FollowUpRewriter
+
+            rewriter = FollowUpRewriter(self.chat_model, timeout=self.settings.llm.rewrite_timeout,
+                                        health=self.llm_health)
+            rewritten = rewriter.rewrite(question, turns)  # None: not acceptable, the follow-up rule applies
         query = analyse(question, turns, splitter=snapshot.lexical.splitter, spelling=snapshot.spelling,
-                        stemmer=self.settings.retrieval.stemmer)
+                        stemmer=self.settings.retrieval.stemmer, resolved=rewritten)
         own = self.embedder.embed_query(query.text[:MAX_EMBED_CHARS])
         resolved = own if query.resolved == query.text else \
             self.embedder.embed_query(query.resolved[-MAX_EMBED_CHARS:])
         return query.with_vectors(resolved, own)
 
-    def run(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
-            composer: Composer | None = None, models: Models | None = None,
-            exclude: frozenset[str] = frozenset(), refuse: bool | None = None, budget: Budget | None = None) -> Run:
-        """The whole pipeline for one question; `exclude` answers as if those documents were not indexed.
+    def _decide(self, question: str, turns: Sequence[Turn | dict], retriever: HybridRetriever | None,
+                models: Models | None, exclude: frozenset[str], refuse: bool | None, budget: Budget | None = None):
+        """Steps 1-4; returns the hand-offs, the snapshot and the timings so far.
 
         With a `budget` the run stops (RequestCancelledError / DeadlineExceededError) at the next step once the
         caller cancelled it or its deadline passed: each step is bounded, so no abandoned work runs on for long.
@@ -214,9 +247,17 @@ class Advisor:
         decision = decide(evidence, models or self.models, max_units=self.settings.answer.max_units,
                           refuse=self.settings.retrieval.refuse if refuse is None else refuse)
         lap("decide")
-        composer = composer or self.composer(snapshot)
+        return query, passages, evidence, decision, snapshot, turns, timings, started, t
+
+    def run(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
+            composer: Composer | None = None, models: Models | None = None,
+            exclude: frozenset[str] = frozenset(), refuse: bool | None = None, budget: Budget | None = None) -> Run:
+        """The whole pipeline for one question; `exclude` answers as if those documents were not indexed."""
+        query, passages, evidence, decision, snapshot, turns, timings, started, t = self._decide(
+            question, turns, retriever, models, exclude, refuse, budget)
+        composer = composer or self.composer(snapshot, turns)
         answer = composer.compose(query, evidence, decision)
-        lap("compose")
+        timings["compose"] = round((time.perf_counter() - t) * 1000, 2)
         timings["total"] = round((time.perf_counter() - started) * 1000, 2)
         answer.timings_ms = timings
         return Run(query, passages, evidence, decision, answer)
@@ -229,25 +270,72 @@ class Advisor:
                      idf=snapshot.lexical.idf, max_idf=snapshot.lexical.max_idf, version=snapshot.version,
                      documents=snapshot.documents_by_id, vocabulary=snapshot.vocabulary)
 
-    def composer(self, snapshot: IndexSnapshot | None = None) -> Composer:
+    def composer(self, snapshot: IndexSnapshot | None = None, turns: Sequence[Turn] = ()) -> Composer:
+        """The extractive composer, or (with a chat model) the LLM composer that falls back to it."""
         if self._composer is not None:
             return self._composer
         snapshot = snapshot or self.snapshot()
-        return ExtractiveComposer(publisher=self.settings.publisher, contact=self.settings.contact,
-                                  titles=[d["title"] for d in snapshot.documents()])
+        extractive = ExtractiveComposer(publisher=self.settings.publisher, contact=self.settings.contact,
+                                        titles=[d["title"] for d in snapshot.documents()])
+        if not self.llm_enabled:
+            return extractive
+        from .decision import guard
+        from .llm import LLMComposer, Verifier
+
+        vectors = snapshot.sentence_vectors
+        models = self.models
+
+        def unit_vector(unit):
+            rows = vectors.get(unit.passage.chunk.id) if unit.passage is not None else None
+            return rows[unit.position] if rows is not None and unit.position < len(rows) else None
+
+        llm = self.settings.llm
+        verifier = Verifier(analyze=snapshot.lexical.analyze, min_coverage=llm.min_coverage,
+                            min_similarity=llm.min_similarity, embed=self.embedder.embed_query,
+                            unit_vector=unit_vector, injection=lambda v: guard(v, models)[0] == "injection")
+        return LLMComposer(self.chat_model, settings=llm, verifier=verifier, fallback=extractive,
+                           publisher=self.settings.publisher, turns=turns, health=self.llm_health)
 
     def ask(self, question: str, *, turns: Sequence[Turn | dict] = (), **overrides) -> Answer:
         """Answer a Dutch question from the sources (or refuse politely); earlier turns resolve follow-ups."""
         return self.run(question, turns=turns, **overrides).answer
 
-    def stream(self, question: str, *, turns: Sequence[Turn | dict] = (), **overrides
-               ) -> Iterator[tuple[str, object]]:
+    def stream(self, question: str, *, turns: Sequence[Turn | dict] = (), composer: Composer | None = None,
+               **overrides) -> Iterator[tuple[str, object]]:
         """The answer as events: ("retrieval", n passages), ("delta", text)..., ("citations", list), ("done", Answer).
 
-        The extractive composer produces the whole answer at once; it is sent in sentence-sized deltas so a
-        client can render progressively. Validation errors raise before the first event.
+        The extractive answer is composed at once and sent in sentence-sized deltas. An LLM composer's deltas are
+        its verified sentences as they pass; when the answer falls back to the extractive one after some were
+        sent, ("reset", reason) tells the client to discard them, and the extractive deltas follow. The deltas
+        after the last reset concatenate to the final answer. Validation errors raise before the first event.
         """
-        yield from events(self.run(question, turns=turns, **overrides))
+        query, passages, evidence, decision, snapshot, turns, timings, started, t = self._decide(
+            question, turns, overrides.get("retriever"), overrides.get("models"),
+            overrides.get("exclude", frozenset()), overrides.get("refuse"), overrides.get("budget"))
+        composer = composer or self.composer(snapshot, turns)
+        yield "retrieval", len(passages)
+        answer: Answer | None = None
+        if hasattr(composer, "stream"):
+            for event, data in composer.stream(query, evidence, decision):
+                if event == "answer":
+                    answer = data
+                elif event == "reset":
+                    yield "reset", data
+                else:
+                    yield event, data
+            assert answer is not None
+            if answer.mode != "llm" or not answer.answered:  # the extractive (fallback) answer or a refusal
+                for piece in _DELTAS.findall(answer.answer):
+                    yield "delta", piece
+        else:
+            answer = composer.compose(query, evidence, decision)
+            for piece in _DELTAS.findall(answer.answer):  # the pieces concatenate to the exact answer text
+                yield "delta", piece
+        timings["compose"] = round((time.perf_counter() - t) * 1000, 2)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 2)
+        answer.timings_ms = timings
+        yield "citations", answer.citations
+        yield "done", answer
 
 
 def events(result: Run) -> Iterator[tuple[str, object]]:

@@ -170,7 +170,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .evaluation import check_thresholds, compare_reports, evaluate, resolve_dataset
-    from .report import headline_table, write_reports
+    from .report import column_labels, headline_table, write_reports
     from .settings import get_settings
 
     if args.guardrails:
@@ -205,9 +205,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         spec = resolve_dataset(name)
         from .evaluation import load_dataset
 
-        total = 3 * len(load_dataset(spec.path)) * 2
+        count = len(load_dataset(spec.path))
+        count = min(count, args.limit) if args.limit else count
+        total = (4 if args.composer == "llm" else 3) * count * 2
         with tqdm(total=total, desc=f"eval {spec.name}", unit="vraag", file=sys.stderr, disable=args.quiet) as bar:
-            report = evaluate(spec, get_settings(), progress=lambda: bar.update(1))
+            report = evaluate(spec, get_settings(), progress=lambda: bar.update(1), composer=args.composer,
+                              limit=args.limit)
         comparison = None
         if args.compare:
             old = json.loads(Path(args.compare).read_text(encoding="utf-8"))
@@ -215,9 +218,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path("evals/reports") / time.strftime("%Y%m%d-%H%M%S")
         paths = write_reports(report, out / spec.name if len(args.dataset or [1, 2]) > 1 else out, comparison)
         print(f"\n{spec.name}: {report['items']} items -> {paths[0].parent}")
-        print(f"  {'metric':38} {'advisor':>9} {'threshold':>9} {'naive':>9}")
+        print(f"  {'metric':38} " + " ".join(f"{c:>14}" for c in column_labels(report)))
         for label, *values in headline_table(report):
-            print(f"  {label:38} " + " ".join(f"{v:>9}" for v in values))
+            print(f"  {label:38} " + " ".join(f"{v:>14}" for v in values))
         if comparison:
             for key, (was, now) in comparison["deltas"].items():
                 if was is not None and now is not None and abs(now - was) > 1e-9:
@@ -225,7 +228,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             for item in comparison["changed"]:
                 print(f"  changed {item['id']}: answered {item['before']} -> {item['after']}, "
                       f"facts {item['facts_before']} -> {item['facts_after']}")
-        print("  LLM-judge metrics (RAGAS faithfulness, answer relevancy): skipped, no LLM is configured; "
+        if report.get("composer") == "llm":
+            reasons = report["advisor"]["summary"].get("fallback_reasons", {})
+            print(f"  fallbacks by reason: {reasons or 'none'}")
+        print("  LLM-judge metrics (RAGAS faithfulness, answer relevancy): not computed here (no judge model); "
               f"run them on {paths[3]} with a judge of your choice.")
         if args.gate:
             thresholds = tomllib.loads(Path(args.thresholds).read_text(encoding="utf-8"))
@@ -311,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ablations", action="store_true", help="retrieval metrics per pipeline variant instead")
     p.add_argument("--guardrails", metavar="JSONL", help="measure the guardrail classifier on held-out labelled "
                    "phrasings instead (e.g. evals/guardrails/test.jsonl)")
+    p.add_argument("--composer", choices=("extractive", "llm"), default="extractive",
+                   help="who writes the answers: extractive (default) or llm (the chat model of ADVISOR_LLM__*; "
+                   "the report then compares it with the extractive composer side by side)")
+    p.add_argument("--limit", type=int, help="only the first N items of each dataset (an LLM run is slow)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval)
 

@@ -91,6 +91,10 @@ def render(units: Sequence[Unit]) -> tuple[str, list[Citation]]:
     return body, citations
 
 
+# The numbered sources of the LLM composer are the same runs the extractive answer cites.
+expand, runs, source_citation = _expand, _runs, _citation
+
+
 def lead_in(units: Sequence[Unit]) -> str:
     documents = {u.document_id for u in units}
     if len(documents) != 1:

@@ -153,6 +153,38 @@ def groundedness(answer: Answer, chunk_texts: dict[str, str]) -> float | None:
     return sum(1 for s in sentences if any(s in text for text in cited)) / len(sentences)
 
 
+_MARK = re.compile(r"\[(\d+)\]")
+
+
+def sentence_groundedness(answer: Answer, min_share: float = 0.5) -> float | None:
+    """A written (LLM) answer, per sentence: the share of sentences that cite an existing source whose quote
+    holds every number of the sentence and at least `min_share` of its stemmed content words.
+
+    Independent of the composer's verifier (plain stems, no compounds, no vectors): a second, simpler reading of
+    the same question, "is what it says in what it cites?"."""
+    if answer.reason == "metadata" or not answer.answered:
+        return None
+    quotes = {c.n: c.quote for c in answer.citations}
+    sentences = [s for line in answer.answer.split("\n") for s in split_sentences(re.sub(r"^- ", "", line.strip()))]
+    sentences = [s for s in sentences if re.search(r"[^\W\d_]", _MARK.sub("", s))]
+    if not sentences:
+        return 0.0
+    supported = 0
+    for sentence in sentences:
+        cited = [int(n) for n in _MARK.findall(sentence)]
+        if not cited or any(n not in quotes for n in cited):
+            continue
+        source = " ".join(quotes[n] for n in cited)
+        words = [w for w in tokenize(_MARK.sub(" ", sentence)) if len(w) > 3 and not w.isdigit()]
+        stems = set(_stems(source))
+        numbers = set(re.findall(r"\d+", _MARK.sub(" ", sentence)))
+        if numbers - set(re.findall(r"\d+", source)):
+            continue
+        if not words or sum(stem(w) in stems for w in words) / len(words) >= min_share:
+            supported += 1
+    return supported / len(sentences)
+
+
 def citation_validity(answer: Answer, chunk_texts: dict[str, str],
                       documents: dict[str, dict[str, Any]] | None = None) -> float:
     """Share of citations whose chunk exists and whose quote occurs verbatim in it (or, for a metadata answer,
@@ -222,6 +254,8 @@ class ItemResult:
     reason: str | None = None
     first_citation_ok: bool | None = None  # answered answerable items: the first citation is a source document
     chrome: list[str] = field(default_factory=list)  # labelled chrome lines the answer quotes
+    mode: str = "extractive"  # who wrote the answer: extractive | llm
+    sentence_groundedness: float | None = None  # LLM answers: share of sentences their cited quotes support
 
     @property
     def correct(self) -> bool:
@@ -253,7 +287,7 @@ def run_advisor(advisor, items: Sequence[EvalItem], *, progress: Callable[[], No
             answer=answer.answer, ranking=[p.chunk.id for p in ranked],
             relevant=sorted(relevant_ids(item, chunk_rows)),
             facts_found=[answer.answered and fact_found(f, answer.answer) for f in item.facts],
-            groundedness=groundedness(answer, texts) if answer.answered else None,
+            groundedness=groundedness(answer, texts) if answer.answered and answer.mode == "extractive" else None,
             citation_validity=citation_validity(answer, texts, snapshot.documents_by_id) if answer.answered else None,
             latency_ms=latency, confidence=answer.confidence,
             sources=[{"n": c.n, "title": c.title, "quote": c.quote, "document_id": c.document_id}
@@ -261,7 +295,8 @@ def run_advisor(advisor, items: Sequence[EvalItem], *, progress: Callable[[], No
             top_score=max((p.dense_score or 0.0 for p in run.passages), default=0.0), reason=answer.reason,
             first_citation_ok=(bool(answer.citations) and answer.citations[0].document_id in item.documents)
             if answered_item else None,
-            chrome=chrome_lines_in(answer, chrome or {})))
+            chrome=chrome_lines_in(answer, chrome or {}), mode=answer.mode,
+            sentence_groundedness=sentence_groundedness(answer) if answer.mode == "llm" else None))
         if progress:
             progress()
     return results
@@ -310,6 +345,22 @@ def _percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else None
 
 
+def _llm_metrics(results: Sequence[ItemResult]) -> dict[str, Any]:
+    """With a chat model: how often it was asked, how often its answer fell back to the extractive one, and how
+    well its sentences are supported (None without a model)."""
+    asked = [r for r in results if r.mode == "llm" or (r.reason or "").startswith("fallback_")]
+    if not asked:
+        return {}
+    fallbacks = [r for r in asked if (r.reason or "").startswith("fallback_")]
+    reasons: dict[str, int] = {}
+    for r in fallbacks:
+        reasons[r.reason] = reasons.get(r.reason, 0) + 1
+    return {"llm_asked": len(asked), "llm_answers": sum(r.mode == "llm" and r.answered for r in asked),
+            "fallback_rate": len(fallbacks) / len(asked), "fallback_reasons": reasons,
+            "sentence_groundedness": _mean([r.sentence_groundedness for r in asked
+                                            if r.sentence_groundedness is not None])}
+
+
 def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
     """Headline metrics plus a breakdown per question kind."""
     answerable = [r for r in results if r.answerable]
@@ -327,6 +378,7 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
         "first_citation_source": _mean([1.0 if r.first_citation_ok else 0.0 for r in results
                                         if r.first_citation_ok is not None]),
         "chrome_answers": sum(1 for r in results if r.chrome),
+        **_llm_metrics(results),
         "latency_p50_ms": _percentile([r.latency_ms for r in results], 50),
         "latency_p95_ms": _percentile([r.latency_ms for r in results], 95),
         "items": len(results),
@@ -401,9 +453,19 @@ def similarity_only(models):
 
 
 def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[], None] | None = None,
-             baselines: bool = True) -> dict[str, Any]:
+             baselines: bool = True, composer: str = "extractive", limit: int | None = None) -> dict[str, Any]:
     """Ingest the dataset's corpus into a throw-away index; run advisor, the baselines and the leave-one-out
-    negatives on every item."""
+    negatives on every item (the first `limit` items only, when given).
+
+    composer "llm" answers with the configured chat model (ADVISOR_LLM__*) and also runs the extractive
+    composer on the same index, so the report compares both modes side by side."""
+    if composer not in ("extractive", "llm"):
+        raise ValueError(f"unknown composer {composer!r} (extractive, llm)")
+    if composer == "llm" and settings.llm.provider == "none":
+        raise ValueError("--composer llm needs a chat model: set ADVISOR_LLM__PROVIDER (openai, ollama), "
+                         "ADVISOR_LLM__BASE_URL and ADVISOR_LLM__MODEL")
+    if composer == "extractive":
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": "none"})})
     import tempfile
 
     from .advisor import Advisor
@@ -411,6 +473,8 @@ def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[
     from .corpus import load_corpus
 
     items = load_dataset(spec.path)
+    if limit is not None:
+        items = items[:limit]
     documents, _ = load_corpus(spec.corpus)
     problems = validate_dataset(items, documents)
     structural = [p for p in problems if "quote not verbatim" not in p]
@@ -427,6 +491,10 @@ def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[
         advisor.ingest(spec.corpus)
         clear = getattr(advisor.embedder, "clear_cache", lambda: None)
         clear()  # every pipeline meets every question cold, so their latencies compare
+        # The baselines and the side-by-side extractive run share the index but never ask the chat model.
+        extractive = advisor if composer == "extractive" else Advisor(
+            run_settings.model_copy(update={"llm": run_settings.llm.model_copy(update={"provider": "none"})}),
+            embedder=advisor.embedder, store=advisor.store)
         advisor_results = run_advisor(advisor, items, progress=progress, chrome=chrome)
         loo_results = run_advisor(advisor, [i for i, _ in loo], excludes=[e for _, e in loo], progress=progress)
         report: dict[str, Any] = {
@@ -434,12 +502,22 @@ def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[
             "quotes_not_found": len(problems),
             "embedder": advisor.embedder.name, "models": advisor.models.describe(),
             "settings": {"retrieval": run_settings.retrieval.model_dump(), "answer": run_settings.answer.model_dump()},
+            "composer": composer,
             "advisor": {"summary": summarize(advisor_results), "results": results_as_dicts(advisor_results)},
             "loo": {"summary": summarize(loo_results), "results": results_as_dicts(loo_results)},
         }
+        if composer == "llm":
+            llm = run_settings.llm
+            report["settings"]["llm"] = {"provider": llm.provider, "base_url": llm.base_url, "model": llm.model,
+                                         "max_tokens": llm.max_tokens, "timeout": llm.timeout,
+                                         "min_kept": llm.min_kept, "min_coverage": llm.min_coverage,
+                                         "min_similarity": llm.min_similarity}
+            clear()
+            plain = run_advisor(extractive, items, progress=progress, chrome=chrome)
+            report["extractive"] = {"summary": summarize(plain), "results": results_as_dicts(plain)}
         if baselines:
             clear()
-            similarity = run_advisor(advisor, items, models=similarity_only(advisor.models), progress=progress)
+            similarity = run_advisor(extractive, items, models=similarity_only(advisor.models), progress=progress)
             report["similarity"] = {"summary": summarize(similarity), "results": results_as_dicts(similarity),
                                     "threshold": advisor.models.settings.get("similarity_threshold")}
             naive = NaivePipeline(advisor.embedder, documents)

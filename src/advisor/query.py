@@ -77,9 +77,10 @@ def content_terms(text: str, *, splitter=None, spelling=None, stemmer: str = "du
 
 
 def analyse(question: str, turns: Sequence[Turn] = (), *, splitter=None, spelling=None,
-            stemmer: str = "dutch_porter") -> Query:
-    """Analyse a (validated) question and its conversation once."""
-    resolved = resolve_follow_up(question, turns)
+            stemmer: str = "dutch_porter", resolved: str | None = None) -> Query:
+    """Analyse a (validated) question and its conversation once; `resolved` overrides the follow-up rule (a
+    checked rewrite by the chat model)."""
+    resolved = resolved or resolve_follow_up(question, turns)
     return Query(
         text=question, resolved=resolved,
         terms=content_terms(resolved, splitter=splitter, spelling=spelling, stemmer=stemmer),

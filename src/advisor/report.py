@@ -14,7 +14,9 @@ _LABELS = {"recall_at_5": "Recall@5", "mrr": "MRR", "ndcg_at_10": "nDCG@10", "fa
            "false_refusal_rate": "Onterecht geweigerd", "decision_accuracy": "Juiste beslissing",
            "latency_p50_ms": "Latentie p50 (ms)", "latency_p95_ms": "Latentie p95 (ms)",
            "first_citation_source": "Eerste bron juist", "chrome_answers": "Antwoorden met site-chrome",
-           "loo_refusal": "Terecht geweigerd zonder brondocument"}
+           "loo_refusal": "Terecht geweigerd zonder brondocument",
+           "sentence_groundedness": "Zinnen gedekt door hun bron (llm)", "fallback_rate": "Terugval op extractief",
+           "llm_asked": "Taalmodel gevraagd", "llm_answers": "Antwoorden van het taalmodel"}
 _COLORS = {"advisor": "#1b5e8c", "naive": "#c2571a", "ideaal": "#9a9a9a", "beantwoordbaar": "#1b5e8c", "te weigeren": "#c2571a"}
 
 
@@ -27,24 +29,39 @@ def _fmt(value: Any) -> str:
 
 
 COLUMNS = ("advisor", "similarity", "naive")
-COLUMN_LABELS = {"advisor": "advisor", "similarity": "alleen drempel", "naive": "naive"}
+COLUMN_LABELS = {"advisor": "advisor", "extractive": "extractief", "similarity": "alleen drempel", "naive": "naive"}
+LLM_KEYS = ("sentence_groundedness", "fallback_rate", "llm_asked", "llm_answers")
+
+
+def columns(report: dict[str, Any]) -> tuple[str, ...]:
+    """The report's columns: advisor, then (after an LLM run) the extractive composer, then the baselines."""
+    return ("advisor", "extractive", "similarity", "naive") if "extractive" in report else COLUMNS
+
+
+def column_labels(report: dict[str, Any]) -> list[str]:
+    llm = report.get("composer") == "llm"
+    return [("advisor (llm)" if llm and c == "advisor" else COLUMN_LABELS[c]) for c in columns(report)]
 
 
 def headline_table(report: dict[str, Any]) -> list[tuple[str, ...]]:
-    """(label, advisor, similarity-threshold baseline, naive baseline) per headline metric."""
-    summaries = [report.get(c, {}).get("summary", {}) for c in COLUMNS]
-    for summary, column in zip(summaries, COLUMNS):
+    """(label, advisor, [extractive,] similarity-threshold baseline, naive baseline) per headline metric."""
+    cols = columns(report)
+    summaries = [report.get(c, {}).get("summary", {}) for c in cols]
+    for summary, column in zip(summaries, cols):
         loo = report.get("loo", {}).get("summary", {}) if column == "advisor" else {}
         summary.setdefault("loo_refusal", loo.get("refusal_accuracy"))
     keys = HEADLINE + ("decision_accuracy", "loo_refusal", "first_citation_source", "chrome_answers",
                        "latency_p50_ms", "latency_p95_ms")
+    if report.get("composer") == "llm":
+        keys += LLM_KEYS
     return [(_LABELS.get(k, k), *(_fmt(s.get(k)) for s in summaries)) for k in keys]
 
 
 def render_markdown(report: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
     lines = [f"# Evaluatie: {report['dataset']}", "",
              f"{report['items']} items, corpus `{report['corpus']}`, embedder `{report['embedder']}`.", "",
-             "| metriek | advisor | alleen drempel | naive |", "| --- | ---: | ---: | ---: |"]
+             "| metriek | " + " | ".join(column_labels(report)) + " |",
+             "| --- |" + " ---: |" * len(columns(report))]
     lines += [f"| {' | '.join(row)} |" for row in headline_table(report)]
     lines += ["", "## Per soort vraag (juiste beslissing / kernfeiten)", "", "| soort | items | advisor | naive |",
               "| --- | ---: | ---: | ---: |"]
@@ -190,7 +207,7 @@ tr.wrong{{background:#fde8e8}}.answer{{white-space:pre-wrap;max-width:520px}}svg
 </head><body><h1>Evaluatie: {html.escape(report['dataset'])}</h1>
 <p>{report['items']} items · corpus <code>{html.escape(report['corpus'])}</code> · embedder
 <code>{html.escape(report['embedder'])}</code></p>
-<h2>Kerncijfers</h2><table><tr><th>metriek</th><th>advisor</th><th>alleen drempel</th><th>naive</th></tr>{table}
+<h2>Kerncijfers</h2><table><tr><th>metriek</th>{''.join(f"<th>{html.escape(c)}</th>" for c in column_labels(report))}</tr>{table}
 </table>
 <h2>Grafieken</h2>{per_kind}{latency}{scores}{reliability}{compare}
 <h2>Per item</h2><table id="items"><tr><th>id</th><th>soort</th><th>vraag</th><th>beantwoord</th><th>feiten</th>

@@ -32,6 +32,37 @@ class AnswerSettings(BaseModel):
     max_turns: int = Field(20, ge=0, description="Earlier turns accepted with a question.")
 
 
+class LLMSettings(BaseModel):
+    """The optional chat-model composer (`pip install -e '.[llm]'`); off by default: extractive answers."""
+
+    provider: Literal["none", "openai", "ollama"] = Field(
+        "none", description="none: extractive answers (no model); openai: any OpenAI-compatible endpoint (OpenAI, "
+        "Azure OpenAI's /openai/v1/, vLLM, llama.cpp server); ollama: an Ollama server.")
+    base_url: str | None = Field(None, description="Endpoint, e.g. http://127.0.0.1:8080/v1 (openai) or "
+                                 "http://127.0.0.1:11434 (ollama); unset: the provider's default.")
+    model: str = Field("", description="Model (or Azure deployment) name sent to the endpoint.")
+    api_key: SecretStr | None = Field(None, description="API key for the endpoint (never logged).")
+    timeout: float = Field(20.0, gt=0, le=600, description="Seconds the model may take for one answer (the "
+                           "stream's deadline; also the HTTP read timeout). After it: the extractive answer.")
+    max_tokens: int = Field(400, ge=16, le=4096, description="Tokens the model may write for one answer.")
+    token_field: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens", description="How the token limit is sent to an OpenAI-compatible endpoint: max_tokens "
+        "(llama.cpp, vLLM, Ollama, most models) or max_completion_tokens (OpenAI reasoning models).")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0: most literal).")
+    min_kept: float = Field(0.5, ge=0.0, le=1.0, description="Share of the model's sentences that must pass "
+                            "verification; below it (or with no sentence left) the answer is the extractive one.")
+    min_coverage: float = Field(0.6, ge=0.0, le=1.0, description="Share of a sentence's content terms (stems, "
+                                "compound parts) that must occur in the units it cites.")
+    min_similarity: float = Field(0.896, ge=0.0, le=1.0, description="e5 similarity between a sentence and the "
+                                  "best unit it cites above which it counts as entailed although some of its "
+                                  "words are not in the unit (llm.calibrate_similarity on evals/dev, see README).")
+    rewrite_follow_ups: bool = Field(True, description="Let the model rewrite a follow-up into a standalone "
+                                     "question (checked: only words of the conversation); else the rule.")
+    rewrite_timeout: float = Field(5.0, gt=0, le=60, description="Seconds the follow-up rewrite may take.")
+    degraded_seconds: float = Field(60.0, ge=0, description="How long /readyz reports the model as degraded "
+                                    "after a failed call (a later successful call clears it).")
+
+
 class SecuritySettings(BaseModel):
     """Keys, limits and privacy for the public API."""
 
@@ -110,6 +141,7 @@ class AdvisorSettings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
 @lru_cache(maxsize=1)

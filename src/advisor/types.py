@@ -163,5 +163,7 @@ class Answer(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
     mode: Literal["extractive", "llm"] = "extractive"
     reason: str = Field("answered", description="answered | metadata, or why it refused: not_in_sources, "
-                        "no_passages, metadata_missing, harmful, legal, injection.")
+                        "no_passages, metadata_missing, harmful, legal, injection, llm_refused; or why the "
+                        "extractive answer replaced the chat model's: fallback_unsupported, fallback_language, "
+                        "fallback_injection, fallback_empty, fallback_timeout, fallback_unavailable.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
