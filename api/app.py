@@ -13,13 +13,13 @@ from fastapi.responses import JSONResponse
 
 from advisor import prompts
 from advisor.advisor import Advisor
+from advisor.db import Database
 from advisor.errors import AdvisorError, IndexNotReadyError, InvalidQuestionError
 from advisor.settings import AdvisorSettings, get_settings
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .admin import router as admin_router
-from .feedback import FeedbackStore
 from .routes import router
 from .security import SecurityMiddleware
 
@@ -43,8 +43,9 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.advisor = advisor or Advisor.from_settings(settings)
-        app.state.feedback = FeedbackStore(settings.feedback_db or settings.data_dir / "feedback.sqlite3")
-        app.state.feedback.purge(settings.security.feedback_retention_days)
+        app.state.db = Database.from_settings(settings)  # migrations run here, under a lock
+        app.state.db.purge(feedback_days=settings.security.feedback_retention_days,
+                           analytics_days=settings.analytics.retention_days)
         app.state.warm = False
 
         def warm_up() -> None:
@@ -57,6 +58,7 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
 
         threading.Thread(target=warm_up, daemon=True).start()
         yield
+        app.state.db.dispose()
 
     app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan,
                   description="Nederlandstalige adviseur over de publicaties van de organisatie: antwoorden met bronnen.")

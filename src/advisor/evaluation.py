@@ -401,9 +401,9 @@ def similarity_only(models):
 
 
 def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[], None] | None = None,
-             baselines: bool = True) -> dict[str, Any]:
-    """Ingest the dataset's corpus into a throw-away index; run advisor, the baselines and the leave-one-out
-    negatives on every item."""
+             baselines: bool = True, advisor=None) -> dict[str, Any]:
+    """Ingest the dataset's corpus into a throw-away index (or use `advisor`, e.g. one pinned to a staged index
+    version); run advisor, the baselines and the leave-one-out negatives on every item."""
     import tempfile
 
     from .advisor import Advisor
@@ -421,10 +421,13 @@ def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[
     chrome = load_chrome(spec.chrome)
     loo = leave_one_out(items, documents) if spec.loo and len(documents) > 1 else []
     with tempfile.TemporaryDirectory(prefix="advisor-eval-") as tmp:
-        run_settings = settings.model_copy(update={"data_dir": Path(tmp), "corpus_dir": spec.corpus,
-                                                   "chroma_url": None, "refresh_seconds": 0})
-        advisor = Advisor(run_settings, embedder=embedder)
-        advisor.ingest(spec.corpus)
+        if advisor is None:
+            run_settings = settings.model_copy(update={"data_dir": Path(tmp), "corpus_dir": spec.corpus,
+                                                       "chroma_url": None, "refresh_seconds": 0})
+            advisor = Advisor(run_settings, embedder=embedder)
+            advisor.ingest(spec.corpus)
+        else:
+            run_settings = advisor.settings
         clear = getattr(advisor.embedder, "clear_cache", lambda: None)
         clear()  # every pipeline meets every question cold, so their latencies compare
         advisor_results = run_advisor(advisor, items, progress=progress, chrome=chrome)

@@ -44,6 +44,7 @@ HTTP_KEY_REQUIRED = "Voor deze vraag is een geldige sleutel nodig."
 HTTP_RATE_LIMITED = "Je stelt te veel vragen achter elkaar; wacht even en probeer het opnieuw."
 HTTP_STREAM_FAILED = "Er ging iets mis bij het maken van het antwoord."
 HTTP_INGEST_RUNNING = "Er loopt al een indexering."
+HTTP_INVALID_SINCE = "Ongeldige periode: gebruik een getal met h, d of w, bijvoorbeeld 30d."
 FAQ_UNAVAILABLE = "De veelgestelde vragen zijn even niet beschikbaar."
 
 
