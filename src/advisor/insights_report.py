@@ -57,7 +57,7 @@ def _hbars(plot_id: str, title: str, rows: Sequence[tuple[str, int]], color: str
     for i, (label, n) in enumerate(rows):
         y = top + i * line
         w = (width - left - 50) * n / peak
-        short = label if len(label) <= 52 else label[:51] + "…"
+        short = label if len(label) <= 46 else label[:45] + "…"
         parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="11">{_e(short)}</text>'
                      f'<rect class="bar" x="{left}" y="{y + 3}" width="{w:.1f}" height="{line - 6}" fill="{color}">'
                      f'<title>{_e(label)}: {n}</title></rect>'
