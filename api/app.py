@@ -44,8 +44,22 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
     async def lifespan(app: FastAPI):
         app.state.advisor = advisor or Advisor.from_settings(settings)
         app.state.db = Database.from_settings(settings)  # migrations run here, under a lock
+        stop = threading.Event()
+
+        def purge_hourly() -> None:
+            """Retention holds for a service that runs for months, not only at start-up."""
+            while True:
+                try:
+                    app.state.db.purge(feedback_days=settings.security.feedback_retention_days,
+                                       analytics_days=settings.analytics.retention_days)
+                except Exception as exc:  # noqa: BLE001 - retried next hour; logged without any row content
+                    log.warning("retention purge failed: %s", type(exc).__name__)
+                if stop.wait(3600):
+                    return
+
         app.state.db.purge(feedback_days=settings.security.feedback_retention_days,
                            analytics_days=settings.analytics.retention_days)
+        threading.Thread(target=lambda: stop.wait(3600) or purge_hourly(), daemon=True).start()
         app.state.warm = False
 
         def warm_up() -> None:
@@ -58,6 +72,7 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
 
         threading.Thread(target=warm_up, daemon=True).start()
         yield
+        stop.set()
         app.state.db.dispose()
 
     app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan,

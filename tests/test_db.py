@@ -147,3 +147,73 @@ def test_nothing_planted_reaches_the_database(database_url):
     assert {"[e-mail]", "[telefoon]", "[iban]", "[zaaknummer]", "[bsn]", "[adres]"} <= set(
         w.strip(",.;") for w in dump.split())
     db.dispose()
+
+
+REPLICA = """
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from advisor.advisor import Advisor
+from advisor.settings import AdvisorSettings, RetrievalSettings
+from api.app import create_app
+
+corpus, data, port, url = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+settings = AdvisorSettings(corpus_dir=corpus, data_dir=data, embedder="hash", refresh_seconds=0, database_url=url,
+                           retrieval=RetrievalSettings(refuse=False), security={"rate_per_ip": 0})
+advisor = Advisor(settings)
+advisor.ingest()
+uvicorn.run(create_app(settings, advisor=advisor), host="127.0.0.1", port=port, log_level="warning")
+"""
+
+
+@pytest.mark.slow
+def test_two_api_replicas_write_to_one_database_at_once(database_url, tmp_path, corpus_dir):
+    """Two server processes (each its own index, as replicas behind a load balancer) share the database;
+    they migrate it at the same moment and take questions and feedback concurrently."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from .conftest import ROOT
+    from .test_load import _free_port, _wait_ready
+
+    script = tmp_path / "replica.py"
+    script.write_text(REPLICA, encoding="utf-8")
+    procs, bases = [], []
+    try:
+        for i in range(2):
+            port = _free_port()
+            log = tmp_path / f"replica{i}.log"
+            with log.open("wb") as out:
+                procs.append(subprocess.Popen([sys.executable, str(script), str(corpus_dir), str(tmp_path / f"d{i}"),
+                                               str(port), database_url], cwd=ROOT, stdout=out,
+                                              stderr=subprocess.STDOUT))
+            bases.append((f"http://127.0.0.1:{port}", log))
+        for proc, (base, log) in zip(procs, bases):
+            _wait_ready(proc, base, log)
+
+        def ask(i: int) -> None:
+            base = bases[i % 2][0]
+            with httpx.Client(base_url=base, timeout=60, trust_env=False) as client:
+                res = client.post("/v1/chat", json={"question": f"Waarom is mandaat belangrijk? ({i})"})
+                assert res.status_code == 200
+                fb = client.post("/v1/feedback", json={"answer_id": res.headers["X-Answer-Id"], "rating": "up"})
+                assert fb.status_code == 201
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(ask, range(60)))
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    db = Database(database_url)
+    rows = db.questions()
+    assert db.revision() == "0002" and len(rows) == 60 and len(db.feedback()) == 60
+    assert sorted(int(r["question"].rsplit("(", 1)[1].rstrip(")")) for r in rows) == list(range(60))
+    assert all(r["rating"] == "up" for r in rows)
+    db.dispose()

@@ -90,3 +90,17 @@ def test_cli_insights_and_faq_suggest(settings, monkeypatch, tmp_path, capsys):
     assert suggested[0].startswith("#") and 1 <= len(suggested[1:]) <= 3
     assert cli.main(["insights", "--since", "ooit"]) == 2
     assert "--since" in capsys.readouterr().err
+
+
+def test_the_service_purges_analytics_past_retention_at_start_up(settings):
+    from datetime import datetime, timedelta, timezone
+
+    db = Database.from_settings(settings)
+    old = datetime.now(timezone.utc) - timedelta(days=settings.analytics.retention_days + 1)
+    db.record_question(answer_id="old", question="Oude vraag", answered=False, reason="not_in_sources",
+                       confidence=0.9, cited=[], latency_ms=1.0, mode="extractive", asked=old)
+    db.record_question(answer_id="recent", question="Nieuwe vraag", answered=False, reason="not_in_sources",
+                       confidence=0.9, cited=[], latency_ms=1.0, mode="extractive")
+    with _client(settings) as c:
+        wait_until_ready(c)
+    assert [r["answer_id"] for r in db.questions()] == ["recent"]
