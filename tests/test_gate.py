@@ -103,3 +103,13 @@ def _config_text(tmp_path, corpus) -> str:
             "quotes": ["continu ruggenspraak nodig is"]}
     (tmp_path / "items.jsonl").write_text(json.dumps(item, ensure_ascii=False) + "\n", encoding="utf-8")
     return f'[datasets.corpus]\npath = "{tmp_path / "items.jsonl"}"\ncorpus = "{corpus}"\nloo = false\n'
+
+
+def test_the_gate_without_its_files_is_a_clear_error_and_publishes_nothing(hash_settings, tmp_path):
+    from advisor.errors import ConfigurationError
+    from advisor.gate import gated_ingest
+
+    advisor = Advisor(hash_settings)
+    with pytest.raises(ConfigurationError, match="ADVISOR_GATE__CONFIG"):
+        gated_ingest(advisor, config=tmp_path / "missing.toml", thresholds=ROOT / "evals/thresholds.toml")
+    assert advisor.store.current() is None and advisor.store.versions() == []

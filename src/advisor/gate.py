@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigurationError
 from .evaluation import check_thresholds, compare_reports, dataset_specs, evaluate, load_dataset
 from .ingest import Progress, publish_version
 from .types import IngestReport
@@ -45,8 +46,12 @@ def gated_ingest(advisor, path: Path | None = None, *, config: Path | None = Non
     """Stage, evaluate, and publish only what keeps every gated metric within its bound."""
     settings = advisor.settings
     root = Path(path or settings.corpus_dir)
-    config = Path(config or settings.gate.config)
-    bounds = tomllib.loads(Path(thresholds or settings.gate.thresholds).read_text(encoding="utf-8"))
+    config, thresholds = Path(config or settings.gate.config), Path(thresholds or settings.gate.thresholds)
+    for needed in (config, thresholds):
+        if not needed.is_file():
+            raise ConfigurationError(f"the eval gate needs {needed} (run from the project folder or set "
+                                     "ADVISOR_GATE__CONFIG / ADVISOR_GATE__THRESHOLDS)")
+    bounds = tomllib.loads(thresholds.read_text(encoding="utf-8"))
     specs = [s for s in dataset_specs(config).values() if _same(s.corpus, root)]
     before = advisor.store.current()
     report = advisor.stage(root, progress=progress)
@@ -62,9 +67,13 @@ def gated_ingest(advisor, path: Path | None = None, *, config: Path | None = Non
         result.warnings.append(f"no eval dataset in {config} belongs to the corpus {root}: nothing was gated")
     staged = advisor.pinned(report.version)
     reports = {}
-    for spec in specs:
-        reports[spec.name] = evaluate(spec, settings, advisor=staged, baselines=False)
-        result.failures += check_thresholds(reports[spec.name], bounds)
+    try:
+        for spec in specs:
+            reports[spec.name] = evaluate(spec, settings, advisor=staged, baselines=False)
+            result.failures += check_thresholds(reports[spec.name], bounds)
+    except BaseException:
+        advisor.store.drop(report.version)  # a gate that could not run publishes nothing and leaves nothing
+        raise
     if not result.failures:
         publish_version(report.version, settings=settings, store=advisor.store, index_key=advisor.index_key,
                         expected_current=result.version)
@@ -72,7 +81,7 @@ def gated_ingest(advisor, path: Path | None = None, *, config: Path | None = Non
         result.published, result.version = True, report.version
         return result
     # Refused: measure the serving version too, so the report says what would have got worse.
-    if before is not None:
+    if before is not None and before.embedder == advisor.index_key:
         serving = advisor.pinned(before.version)
         for spec in specs:
             if any(f.startswith(spec.name + ":") for f in result.failures):
