@@ -106,7 +106,12 @@ def cmd_faq_suggest(args: argparse.Namespace) -> int:
     """The most-asked answered topics as a question file for `advisor faq build --questions`."""
     from .insights import build_insights, parse_since
 
-    data = build_insights(_database(), _advisor(), since=parse_since(args.since))
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"advisor: {exc}", file=sys.stderr)
+        return 2
+    data = build_insights(_database(), _advisor(), since=since)
     questions = data["faq_suggestions"][:args.limit]
     text = "# Voorgesteld door `advisor faq suggest` (meest gestelde beantwoorde onderwerpen)\n" + \
         "".join(q + "\n" for q in questions)

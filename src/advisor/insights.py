@@ -97,8 +97,11 @@ def build_insights(db, advisor, *, since: timedelta = timedelta(days=30), now: d
     answered = [r for r in rows if r["answered"]]
     unanswered = topics(gaps, advisor.embedder.embed_query)[:top_topics]
     for topic in unanswered:  # the publications that came closest, for the editor deciding what to write
-        passages = advisor.retrieve(topic["questions"][0], top_n=8)
-        topic["nearest"] = [doc(i) for i in list(dict.fromkeys(p.chunk.document_id for p in passages))[:3]]
+        best: dict[str, float] = {}
+        for p in advisor.retrieve(topic["questions"][0], top_n=8):
+            best[p.chunk.document_id] = max(best.get(p.chunk.document_id, 0.0), p.dense_score or 0.0)
+        topic["nearest"] = [doc(d) | {"similarity": round(score, 3)}
+                            for d, score in sorted(best.items(), key=lambda kv: -kv[1])[:3]]
     popular = topics(answered, advisor.embedder.embed_query)[:top_topics]
     cited_by_id = {r["id"]: r["cited"] for r in answered}
     for topic in popular:

@@ -69,7 +69,8 @@ def _links(docs: Sequence[dict[str, Any]]) -> str:
     out = []
     for d in docs:
         url = d.get("url") or ""
-        title = _e(d["title"]) + (f" ({d['count']}×)" if "count" in d else "")
+        title = _e(d["title"]) + (f" ({d['count']}×)" if "count" in d else "") + (
+            f" (gelijkenis {d['similarity']:.2f})" if "similarity" in d else "")
         out.append(f'<a href="{_e(url)}">{title}</a>' if url.startswith(("http://", "https://")) else title)
     return ", ".join(out) or "–"
 

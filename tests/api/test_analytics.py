@@ -88,7 +88,7 @@ def test_cli_insights_and_faq_suggest(settings, monkeypatch, tmp_path, capsys):
     assert cli.main(["faq", "suggest", "--out", str(tmp_path / "faq.txt")]) == 0
     suggested = (tmp_path / "faq.txt").read_text(encoding="utf-8").splitlines()
     assert suggested[0].startswith("#") and 1 <= len(suggested[1:]) <= 3
-    assert cli.main(["insights", "--since", "ooit"]) == 2
+    assert cli.main(["insights", "--since", "ooit"]) == 2 and cli.main(["faq", "suggest", "--since", "1y"]) == 2
     assert "--since" in capsys.readouterr().err
 
 
