@@ -4,6 +4,7 @@ a key passage and publishes a harmless one; the admin reingest route gates when 
 from __future__ import annotations
 
 import json
+import sys
 import shutil
 
 import pytest
@@ -51,7 +52,7 @@ def test_ingest_gate_refuses_a_harmful_change_and_publishes_a_harmless_one(tmp_p
     (corpus / BLOG.name).write_text(text.replace(paragraph, REPLACEMENT), encoding="utf-8")
     assert cli.main(gate) == 3
     refused = json.loads(capsys.readouterr().out)
-    print("refused:", refused["failures"])
+    print("refused:", refused["failures"], file=sys.stderr)
     assert refused["published"] is False and refused["version"] == first and refused["staged"] != first
     assert refused["failures"] and all(f.startswith("corpus: ") for f in refused["failures"])
     assert advisor.store.current().version == first  # the current version keeps serving
