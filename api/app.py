@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from contextlib import asynccontextmanager
 
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from advisor import prompts
 from advisor.advisor import Advisor
+from advisor.db import Database
 from advisor.errors import (AdvisorError, DeadlineExceededError, IndexBrokenError, IndexNotReadyError,
                             InvalidQuestionError, RequestCancelledError, ServerBusyError)
 from advisor.settings import AdvisorSettings, get_settings
@@ -23,7 +23,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import docs
 from .admin import router as admin_router
-from .feedback import FeedbackStore
 from .routes import router
 from .security import SecurityMiddleware, log_field
 
@@ -50,11 +49,28 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
         app.state.work_limiter = anyio.CapacityLimiter(settings.security.max_concurrent_work)
         app.state.advisor = advisor or Advisor.from_settings(settings)
         try:
-            app.state.feedback = FeedbackStore(settings.feedback_db or settings.data_dir / "feedback.sqlite3")
-            app.state.feedback.purge(settings.security.feedback_retention_days)
-        except (OSError, sqlite3.Error) as exc:  # e.g. a read-only data dir: answer questions, refuse feedback
-            log.error("feedback kan niet worden opgeslagen (%s); /v1/feedback antwoordt 503", exc)
-            app.state.feedback = None
+            app.state.db = Database.from_settings(settings)  # migrations run here, under a lock
+        except Exception as exc:  # noqa: BLE001 - e.g. a read-only data dir: answer questions, refuse feedback
+            log.error("feedback en analyse kunnen niet worden opgeslagen (%s); /v1/feedback antwoordt 503",
+                      type(exc).__name__)
+            app.state.db = None
+        stop = threading.Event()
+
+        def purge_hourly() -> None:
+            """Retention holds for a service that runs for months, not only at start-up."""
+            while True:
+                try:
+                    app.state.db.purge(feedback_days=settings.security.feedback_retention_days,
+                                       analytics_days=settings.analytics.retention_days)
+                except Exception as exc:  # noqa: BLE001 - retried next hour; logged without any row content
+                    log.warning("retention purge failed: %s", type(exc).__name__)
+                if stop.wait(3600):
+                    return
+
+        if app.state.db is not None:
+            app.state.db.purge(feedback_days=settings.security.feedback_retention_days,
+                               analytics_days=settings.analytics.retention_days)
+            threading.Thread(target=lambda: stop.wait(3600) or purge_hourly(), daemon=True).start()
         app.state.warm = False
 
         def warm_up() -> None:
@@ -72,6 +88,9 @@ def create_app(settings: AdvisorSettings | None = None, advisor: Advisor | None 
 
         threading.Thread(target=warm_up, daemon=True).start()
         yield
+        stop.set()
+        if app.state.db is not None:
+            app.state.db.dispose()
 
     app = FastAPI(title="advisor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Nederlandstalige adviseur over de publicaties van de organisatie: antwoorden met bronnen.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated, Iterator
 
@@ -12,16 +13,17 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Streamin
 
 from advisor import prompts
 from advisor.advisor import Advisor, answer_id, events
+from advisor.db import Database
 from advisor.errors import AdvisorError, FeedbackUnavailableError
 from advisor.faq import read_questions, render_answer, render_faq
-from advisor.types import content_hash
+from advisor.types import Answer, content_hash
 
-from .feedback import FeedbackStore
 from .work import run_bounded
 from .schemas import (ChatRequest, ChatResponse, DocumentInfo, ErrorResponse, FeedbackRequest, FeedbackResponse,
                       HealthResponse, ReadyResponse)
 
 router = APIRouter()
+log = logging.getLogger("advisor.api")
 WIDGET_DIR = Path(__file__).parent / "widget"
 
 
@@ -29,12 +31,25 @@ def get_advisor(request: Request) -> Advisor:
     return request.app.state.advisor
 
 
-def get_feedback(request: Request) -> FeedbackStore:
-    return request.app.state.feedback
+def get_db(request: Request) -> Database:
+    return request.app.state.db
 
 
 AdvisorDep = Annotated[Advisor, Depends(get_advisor)]
-FeedbackDep = Annotated[FeedbackStore | None, Depends(get_feedback)]
+DatabaseDep = Annotated[Database | None, Depends(get_db)]
+
+
+def record(request: Request, question: str, answer: Answer, answer_key: str) -> None:
+    """Keep the question's analytics row (scrubbed in the database layer) unless analytics are switched off."""
+    if not request.app.state.advisor.settings.analytics.enabled or request.app.state.db is None:
+        return
+    try:
+        request.app.state.db.record_question(
+            answer_id=answer_key, question=question, answered=answer.answered, reason=answer.reason,
+            confidence=answer.confidence, cited=[c.document_id for c in answer.citations],
+            latency_ms=answer.timings_ms.get("total"), mode=answer.mode)
+    except Exception as exc:  # noqa: BLE001 - analytics never cost the user an answer; the text is not logged
+        log.warning("question analytics not stored: %s", type(exc).__name__)
 
 _ERRORS = {
     400: {"model": ErrorResponse, "description": "Ongeldige JSON."},
@@ -56,6 +71,7 @@ async def chat(body: ChatRequest, advisor: AdvisorDep, request: Request, respons
     run = await run_bounded(request, lambda budget: advisor.run(body.question, turns=body.turns, budget=budget))
     answer = run.answer
     response.headers["X-Answer-Id"] = answer_id(body.question, answer)
+    await anyio.to_thread.run_sync(record, request, body.question, answer, response.headers["X-Answer-Id"])
     return ChatResponse.model_validate(answer.model_dump())
 
 
@@ -84,7 +100,9 @@ async def chat_stream(body: ChatRequest, advisor: AdvisorDep, request: Request) 
                 elif event == "citations":
                     yield _sse("citations", {"citations": [c.model_dump() for c in data]})
                 elif event == "done":
-                    yield _sse("done", {"answer_id": answer_id(body.question, data), **data.model_dump()})
+                    key = answer_id(body.question, data)
+                    record(request, body.question, data, key)
+                    yield _sse("done", {"answer_id": key, **data.model_dump()})
         except AdvisorError as exc:
             yield _sse("error", {"code": "unavailable", "message": exc.user_message})
         except Exception:  # noqa: BLE001 - the client gets a Dutch message, never a stack trace
@@ -97,10 +115,10 @@ async def chat_stream(body: ChatRequest, advisor: AdvisorDep, request: Request) 
 @router.post("/v1/feedback", response_model=FeedbackResponse, status_code=201, tags=["feedback"],
              responses={code: _ERRORS[code] for code in (400, 401, 413, 415, 422, 429, 503)},
              summary="Duim omhoog of omlaag bij een antwoord")
-def feedback(body: FeedbackRequest, store: FeedbackDep) -> FeedbackResponse:
-    if store is None:
+def feedback(body: FeedbackRequest, db: DatabaseDep) -> FeedbackResponse:
+    if db is None:
         raise FeedbackUnavailableError("the feedback database could not be opened at start-up")
-    store.add(body.answer_id, body.rating, body.comment, body.question)
+    db.add_feedback(body.answer_id, body.rating, body.comment, body.question)
     return FeedbackResponse(stored=True)
 
 

@@ -90,3 +90,66 @@ def eval_reports(e5_embedder):
         spec.chrome = ROOT / spec.chrome if spec.chrome else None
         reports[name] = evaluate(spec, AdvisorSettings(), embedder=e5_embedder)
     return reports
+
+
+# -- a real PostgreSQL server for the database tests -------------------------------------------------------
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL cluster (Debian's binaries, run as the postgres user) on a free 127.0.0.1 port.
+
+    Yields a function making a fresh empty database and returning its SQLAlchemy URL."""
+    import os
+    import socket
+    import subprocess
+    import tempfile
+    import uuid
+
+    bin_dir = _pg_bin()
+    if bin_dir is None or shutil.which("runuser") is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries missing: .ci/run installs Debian's postgresql package")
+        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="advisor-pg-"))
+    shutil.chown(root, "postgres")
+    data, sockets = root / "data", root / "sock"
+    sockets.mkdir()
+    shutil.chown(sockets, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(run + [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"],
+                   check=True, capture_output=True, timeout=120)
+    subprocess.run(run + [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "60",
+                          "-o", f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off",
+                          "start"], check=True, capture_output=True, timeout=120)
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT")
+
+    def new_database() -> str:
+        name = "t_" + uuid.uuid4().hex[:12]
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        return f"postgresql+psycopg://postgres@127.0.0.1:{port}/{name}"
+
+    try:
+        yield new_database
+    finally:
+        admin.dispose()
+        subprocess.run(run + [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Each database test runs on SQLite and on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'advisor.sqlite3'}"
+    return request.getfixturevalue("postgres_server")()

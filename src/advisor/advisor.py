@@ -66,8 +66,9 @@ class Advisor:
 
     def __init__(self, settings: AdvisorSettings, *, embedder: Embedder | None = None,
                  store: VectorStore | None = None, composer: Composer | None = None,
-                 models: Models | None = None, chat_model=None) -> None:
+                 models: Models | None = None, chat_model=None, version: str | None = None) -> None:
         self.settings = settings
+        self._pinned = version  # answer from this (e.g. staged) version instead of the published one
         self._embedder = embedder
         self.store = store or VectorStore(settings.data_dir, settings.chroma_url)
         self._composer = composer
@@ -134,6 +135,20 @@ class Advisor:
         self._snapshot = None  # this process sees the new version on the next question
         return report
 
+    def stage(self, path: Path | None = None, *, progress: Progress | None = None) -> IngestReport:
+        """Build the next index version without publishing it (report.version; None when nothing changed)."""
+        before = self.store.current()
+        report = ingest(Path(path or self.settings.corpus_dir), settings=self.settings, store=self.store,
+                        embedder=self.embedder, index_key=self.index_key, progress=progress, publish=False)
+        if before is not None and report.version == before.version:
+            report.version = None  # nothing to stage: the published version already is this corpus
+        return report
+
+    def pinned(self, version: str) -> "Advisor":
+        """An advisor answering from `version` (published or only staged), sharing models and store."""
+        return Advisor(self.settings, embedder=self.embedder, store=self.store, composer=self._composer,
+                       models=self.models, version=version)
+
     # -- reading --------------------------------------------------------------------------
     def snapshot(self) -> IndexSnapshot:
         """The published index version, reloaded when another process publishes a new one."""
@@ -142,6 +157,10 @@ class Advisor:
         if snap is not None and now - self._checked_at < self.settings.refresh_seconds:
             return snap
         with self._lock:
+            if self._pinned is not None:
+                if self._snapshot is None:
+                    self._snapshot = IndexSnapshot.load(self.store, self._pinned, self.settings.retrieval)
+                return self._snapshot
             self._checked_at = time.monotonic()
             try:
                 pointer, broken = self.store.current(), False

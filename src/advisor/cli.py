@@ -1,4 +1,4 @@
-"""The `advisor` command: ingest | ask | serve | eval | bench | train | faq. Heavy imports happen inside the commands."""
+"""The `advisor` command: ingest | ask | serve | eval | bench | train | insights | faq. Heavy imports happen inside the commands."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.show:
         return cmd_show(args)
     advisor = _advisor()
+    if args.gate:
+        return cmd_gated_ingest(args, advisor)
     bar = tqdm(total=0, unit="doc", desc="indexeren", disable=args.quiet, file=sys.stderr)
 
     def progress(done: int, total: int, path: str) -> None:
@@ -50,6 +52,80 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"  metadata {issue.path}: {issue.field}: {issue.reason}")
     for flagged in report.flagged:
         print(f"  left out of {flagged.path} ({flagged.reason}): {flagged.text[:100]}")
+    return 0
+
+
+def cmd_gated_ingest(args: argparse.Namespace, advisor) -> int:
+    """Stage, run the serving corpus's eval sets against the staged version, publish only within the bounds."""
+    from .gate import gated_ingest
+
+    result = gated_ingest(advisor, Path(args.path) if args.path else None,
+                          thresholds=Path(args.thresholds) if args.thresholds else None,
+                          config=Path(args.config) if args.config else None)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    elif result.staged is None:
+        print(f"Nothing changed: version {result.version} keeps serving.")
+    elif result.published:
+        print(f"Gate passed ({', '.join(result.datasets) or 'no datasets'}): published version {result.version}.")
+    else:
+        print(f"Gate FAILED: version {result.staged} was NOT published; {result.version} keeps serving.")
+        for failure in result.failures:
+            print(f"  {failure}")
+        print(f"  what would get worse: {result.report}")
+    for warning in result.warnings:
+        print(f"  warning: {warning}", file=sys.stderr)
+    return 0 if result.published or result.staged is None else 3
+
+
+def _database():
+    from .db import Database
+    from .settings import get_settings
+
+    return Database.from_settings(get_settings())
+
+
+def cmd_insights(args: argparse.Namespace) -> int:
+    from .insights import build_insights, parse_since
+    from .insights_report import write_insights
+    from .settings import get_settings
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"advisor: {exc}", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    db = _database()
+    db.purge(feedback_days=settings.security.feedback_retention_days, analytics_days=settings.analytics.retention_days)
+    data = build_insights(db, _advisor(), since=since)
+    paths = write_insights(data, Path(args.out))
+    t = data["totals"]
+    print(f"{t['questions']} questions since {data['since'][:10]}: {t['answered']} answered, {t['unanswered']} not in "
+          f"the sources ({len(data['unanswered_topics'])} topics) -> {paths[1]}")
+    for topic in data["unanswered_topics"][:5]:
+        print(f"  {topic['size']:4}  {topic['questions'][0]}")
+    return 0
+
+
+def cmd_faq_suggest(args: argparse.Namespace) -> int:
+    """The most-asked answered topics as a question file for `advisor faq build --questions`."""
+    from .insights import build_insights, parse_since
+
+    try:
+        since = parse_since(args.since)
+    except ValueError as exc:
+        print(f"advisor: {exc}", file=sys.stderr)
+        return 2
+    data = build_insights(_database(), _advisor(), since=since)
+    questions = data["faq_suggestions"][:args.limit]
+    text = "# Voorgesteld door `advisor faq suggest` (meest gestelde beantwoorde onderwerpen)\n" + \
+        "".join(q + "\n" for q in questions)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Wrote {len(questions)} questions to {args.out}; next: advisor faq build --questions {args.out} ...")
+    else:
+        print(text, end="")
     return 0
 
 
@@ -273,7 +349,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--show", metavar="DOC", help="print how one document is read (metadata, blocks, what was "
                    "dropped and why) instead of indexing; DOC is a path, file name or document id")
+    p.add_argument("--gate", action="store_true", help="stage the new version, run the eval sets of this corpus "
+                   "against it and publish only if no gated metric falls below the thresholds (exit 3 if refused)")
+    p.add_argument("--thresholds", help="with --gate: bounds file (default evals/thresholds.toml)")
+    p.add_argument("--config", help="with --gate: datasets file (default evals/config.toml)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("insights", help="content-team report: unanswered topics, thumbs-down, FAQ candidates, "
+                       "citations, volume")
+    p.add_argument("--since", default="30d", help="period back from now: 12h, 30d, 2w (default 30d)")
+    p.add_argument("--out", default="insights", help="folder for insights.html and insights.json")
+    p.set_defaults(func=cmd_insights)
 
     p = sub.add_parser("train", help="fit the decision models on evals/train, choose thresholds on evals/dev")
     p.add_argument("--train", default="evals/train/items")
@@ -306,6 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="Meer weten?")
     p.add_argument("--page", action="store_true", help="write a complete HTML page instead of a fragment")
     p.set_defaults(func=cmd_faq_build)
+    p = faq_sub.add_parser("suggest", help="propose FAQ questions from the most-asked answered topics")
+    p.add_argument("--since", default="30d", help="period back from now (default 30d)")
+    p.add_argument("--limit", type=int, default=10, help="questions at most")
+    p.add_argument("--out", help="question file to write (default: print)")
+    p.set_defaults(func=cmd_faq_suggest)
 
     p = sub.add_parser("eval", help="answer-quality evaluation, advisor and a naive baseline side by side")
     p.add_argument("--dataset", action="append", help="name in evals/config.toml or a JSONL path (repeatable; "

@@ -453,9 +453,10 @@ def similarity_only(models):
 
 
 def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[], None] | None = None,
-             baselines: bool = True, composer: str = "extractive", limit: int | None = None) -> dict[str, Any]:
+             baselines: bool = True, composer: str = "extractive", limit: int | None = None, advisor=None) -> dict[str, Any]:
     """Ingest the dataset's corpus into a throw-away index; run advisor, the baselines and the leave-one-out
-    negatives on every item (the first `limit` items only, when given).
+    negatives on every item (the first `limit` items only, when given). With `advisor` (e.g. one pinned to a
+    staged index version) that advisor answers instead of a throw-away index.
 
     composer "llm" answers with the configured chat model (ADVISOR_LLM__*) and also runs the extractive
     composer on the same index, so the report compares both modes side by side."""
@@ -485,10 +486,13 @@ def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[
     chrome = load_chrome(spec.chrome)
     loo = leave_one_out(items, documents) if spec.loo and len(documents) > 1 else []
     with tempfile.TemporaryDirectory(prefix="advisor-eval-") as tmp:
-        run_settings = settings.model_copy(update={"data_dir": Path(tmp), "corpus_dir": spec.corpus,
-                                                   "chroma_url": None, "refresh_seconds": 0})
-        advisor = Advisor(run_settings, embedder=embedder)
-        advisor.ingest(spec.corpus)
+        if advisor is None:
+            run_settings = settings.model_copy(update={"data_dir": Path(tmp), "corpus_dir": spec.corpus,
+                                                       "chroma_url": None, "refresh_seconds": 0})
+            advisor = Advisor(run_settings, embedder=embedder)
+            advisor.ingest(spec.corpus)
+        else:
+            run_settings = advisor.settings
         clear = getattr(advisor.embedder, "clear_cache", lambda: None)
         clear()  # every pipeline meets every question cold, so their latencies compare
         # The baselines and the side-by-side extractive run share the index but never ask the chat model.

@@ -46,8 +46,9 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
 
 
 def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedder: Embedder, index_key: str,
-           progress: Progress | None = None) -> IngestReport:
-    """Index `root` incrementally and publish a new version atomically."""
+           progress: Progress | None = None, publish: bool = True) -> IngestReport:
+    """Index `root` incrementally and publish a new version atomically (publish=False only stages it: the
+    version is complete on disk but nobody reads it until `publish_version`)."""
     started = time.perf_counter()
     root = Path(root)
     if not root.is_dir():
@@ -91,10 +92,11 @@ def ingest(root: Path, *, settings: AdvisorSettings, store: VectorStore, embedde
             report.chunks += len(old.ids)
         todo = [by_id[d] for d in report.added + report.changed]
         report.chunks += _embed_documents(store, embedder, version, todo, report, progress)
-        store.publish(version, index_key)
         report.version = version
         report.documents = len(kept) + len(todo)
-        store.prune(settings.keep_versions)
+        if publish:
+            store.publish(version, index_key)
+            store.prune(settings.keep_versions)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -170,3 +172,14 @@ def _embed_documents(store: VectorStore, embedder: Embedder, version: str, docum
         if progress:
             progress(i, len(documents), doc.path)
     return total
+
+
+def publish_version(version: str, *, settings: AdvisorSettings, store: VectorStore, index_key: str,
+                    expected_current: str | None) -> None:
+    """Publish a staged version, unless another ingest published something else since it was staged."""
+    with ingest_lock(settings.data_dir):
+        current = store.current()
+        if (current.version if current else None) != expected_current:
+            raise IngestLockedError("another version was published while this one was being checked")
+        store.publish(version, index_key)
+        store.prune(settings.keep_versions)

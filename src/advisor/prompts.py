@@ -45,6 +45,7 @@ HTTP_RATE_LIMITED = "Je stelt te veel vragen achter elkaar; wacht even en probee
 HTTP_STREAM_FAILED = "Er ging iets mis bij het maken van het antwoord."
 HTTP_INGEST_RUNNING = "Er loopt al een indexering."
 HTTP_INTERNAL = "Er ging iets mis in de adviseur; probeer het straks opnieuw."
+HTTP_INVALID_SINCE = "Ongeldige periode: gebruik een getal met h, d of w, bijvoorbeeld 30d."
 FAQ_UNAVAILABLE = "De veelgestelde vragen zijn even niet beschikbaar."
 
 

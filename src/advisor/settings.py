@@ -95,6 +95,22 @@ class SecuritySettings(BaseModel):
     feedback_retention_days: int = Field(180, ge=1, description="Feedback older than this is deleted.")
 
 
+class AnalyticsSettings(BaseModel):
+    """What is kept per question for the content team (scrubbed before anything is written)."""
+
+    enabled: bool = Field(True, description="Store each question (scrubbed), its decision, sources and latency.")
+    retention_days: int = Field(90, ge=1, description="Question analytics older than this are deleted.")
+
+
+class GateSettings(BaseModel):
+    """Publishing that cannot make answers worse (`advisor ingest --gate`, the admin reingest route)."""
+
+    reingest: bool = Field(False, description="The admin reingest route publishes only through the eval gate.")
+    config: Path = Field(Path("evals/config.toml"), description="Eval datasets and the corpus each belongs to.")
+    thresholds: Path = Field(Path("evals/thresholds.toml"), description="The gated metric bounds per dataset.")
+    reports: Path | None = Field(None, description="Where gate reports go (default: <data_dir>/gate).")
+
+
 class AdvisorSettings(BaseSettings):
     """All settings; every field can be set as ADVISOR_<NAME> (nested: ADVISOR_RETRIEVAL__TOP_N)."""
 
@@ -124,8 +140,13 @@ class AdvisorSettings(BaseSettings):
         description="The contact route offered in refusals (from the publisher's site).",
     )
     publisher: str = Field("Twynstra Gudde", description="Whose publications the advisor answers from.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the feedback/analytics database, e.g. "
+        "postgresql+psycopg://user:pw@host/db (several API replicas share it); default: SQLite in the data dir."
+    )
     feedback_db: Path | None = Field(
-        None, description="SQLite file for widget feedback (default: <data_dir>/feedback.sqlite3)."
+        None, description="The SQLite file used when database_url is unset (default: <data_dir>/advisor.sqlite3). "
+        "A feedback.sqlite3 of older versions in the data dir is imported into the database at start-up."
     )
     cors_origins: list[str] = Field(
         default_factory=list,
@@ -139,6 +160,8 @@ class AdvisorSettings(BaseSettings):
         None, description="Folder with the fitted decision models (default: the ones shipped in advisor/models)."
     )
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    gate: GateSettings = Field(default_factory=GateSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

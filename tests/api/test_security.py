@@ -180,12 +180,13 @@ def test_helpers():
 def test_feedback_older_than_the_retention_period_is_deleted(tmp_path):
     import sqlite3
 
-    from api.feedback import FeedbackStore
+    from advisor.db import Database
 
-    store = FeedbackStore(tmp_path / "fb.sqlite3")
-    store.add("old", "up")
-    store.add("new", "down")
+    store = Database(f"sqlite:///{tmp_path / 'fb.sqlite3'}")
+    store.migrate()
+    store.add_feedback("old", "up")
+    store.add_feedback("new", "down")
     with sqlite3.connect(tmp_path / "fb.sqlite3") as db:
         db.execute("UPDATE feedback SET created_at = created_at - 200 * 86400 WHERE answer_id = 'old'")
-    assert store.purge(older_than_days=180) == 1
-    assert [f["answer_id"] for f in store.all()] == ["new"]
+    assert store.purge(feedback_days=180, analytics_days=90) == (1, 0)
+    assert [f["answer_id"] for f in store.feedback()] == ["new"]

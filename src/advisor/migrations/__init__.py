@@ -1,0 +1,1 @@
+"""Alembic migrations of the feedback/analytics database (run programmatically by advisor.db.Database.migrate)."""
