@@ -86,11 +86,17 @@ def _sse(event: str, data: object) -> str:
     tags=["chat"], summary="Stel een vraag; het antwoord komt als server-sent events")
 async def chat_stream(body: ChatRequest, advisor: AdvisorDep, request: Request) -> StreamingResponse:
     # Validation, readiness, deadline and load errors surface here, as a normal JSON error response.
-    run = await run_bounded(request, lambda budget: advisor.run(body.question, turns=body.turns, budget=budget))
+    if advisor.llm_enabled:  # steps 1-4 under the budget; the model's verified sentences stream as they pass
+        decided = await run_bounded(request, lambda budget: advisor.decided(body.question, turns=body.turns,
+                                                                            budget=budget))
+        source = advisor.stream(body.question, turns=body.turns, decided=decided)
+    else:
+        source = events(await run_bounded(request, lambda budget: advisor.run(body.question, turns=body.turns,
+                                                                              budget=budget)))
 
     def generate() -> Iterator[str]:
         try:
-            for event, data in events(run):
+            for event, data in source:
                 if event == "retrieval":
                     yield _sse("retrieval", {"passages": data})
                 elif event == "delta":

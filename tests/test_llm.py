@@ -268,6 +268,63 @@ def test_stream_endpoint_sends_verified_deltas_and_old_clients_still_get_the_ans
         assert client.get("/readyz").json()["llm"] == "degraded"
 
 
+class _HeldModel(GenericFakeChatModel):
+    """Streams its first sentence, then holds the rest until the test has seen that sentence (or 20 s pass)."""
+
+    def _stream(self, *args, **kwargs):
+        text, held = "", False
+        for chunk in super()._stream(*args, **kwargs):
+            text += chunk.message.content
+            if not held and "[1]. Dat leidt tot" in text:  # the first sentence is final once the next has content
+                held = True
+                type(self).seen_before_end = type(self).released.wait(20)
+            yield chunk
+
+
+def test_stream_endpoint_releases_a_verified_sentence_before_the_model_has_finished(advisor):
+    """Over real HTTP (uvicorn on 127.0.0.1; the test client would buffer the whole response)."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from api.app import create_app
+
+    _HeldModel.released, _HeldModel.seen_before_end = threading.Event(), False
+    advisor._chat_model = _HeldModel(messages=iter([AIMessage(content=FAITHFUL)]))
+    advisor.settings = advisor.settings.model_copy(update={
+        "llm": advisor.settings.llm.model_copy(update={"provider": "openai", "timeout": 60})})
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(advisor.settings, advisor=advisor), host="127.0.0.1",
+                                           port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        text = ""
+        with httpx.stream("POST", base + "/v1/chat/stream", json={"question": QUESTION}, timeout=60) as response:
+            for chunk in response.iter_text():
+                text += chunk
+                if "event: delta" in text and "ruggenspraak" in text:
+                    _HeldModel.released.set()  # a verified sentence reached the client while the model held
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert _HeldModel.seen_before_end, "the first sentence only arrived after the model had finished"
+    assert '"mode": "llm"' in text
+
+
 def test_nothing_of_an_llm_is_imported_on_the_default_path(tmp_path):
     code = ("import sys, advisor.cli, advisor.advisor, api.app\n"
             "from advisor.settings import AdvisorSettings\n"

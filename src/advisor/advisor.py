@@ -319,8 +319,15 @@ class Advisor:
         """Answer a Dutch question from the sources (or refuse politely); earlier turns resolve follow-ups."""
         return self.run(question, turns=turns, **overrides).answer
 
+    def decided(self, question: str, *, turns: Sequence[Turn | dict] = (), budget: Budget | None = None,
+                **overrides) -> tuple:
+        """Steps 1-4 only, for `stream(decided=...)`: the API computes them under the request's budget and work
+        slot, then lets a chat model's verified sentences stream as they pass (bounded by the model's timeout)."""
+        return self._decide(question, turns, overrides.get("retriever"), overrides.get("models"),
+                            overrides.get("exclude", frozenset()), overrides.get("refuse"), budget)
+
     def stream(self, question: str, *, turns: Sequence[Turn | dict] = (), composer: Composer | None = None,
-               **overrides) -> Iterator[tuple[str, object]]:
+               decided: tuple | None = None, **overrides) -> Iterator[tuple[str, object]]:
         """The answer as events: ("retrieval", n passages), ("delta", text)..., ("citations", list), ("done", Answer).
 
         The extractive answer is composed at once and sent in sentence-sized deltas. An LLM composer's deltas are
@@ -328,9 +335,8 @@ class Advisor:
         sent, ("reset", reason) tells the client to discard them, and the extractive deltas follow. The deltas
         after the last reset concatenate to the final answer. Validation errors raise before the first event.
         """
-        query, passages, evidence, decision, snapshot, turns, timings, started, t = self._decide(
-            question, turns, overrides.get("retriever"), overrides.get("models"),
-            overrides.get("exclude", frozenset()), overrides.get("refuse"), overrides.get("budget"))
+        query, passages, evidence, decision, snapshot, turns, timings, started, t = decided or self.decided(
+            question, turns=turns, **overrides)
         composer = composer or self.composer(snapshot, turns)
         yield "retrieval", len(passages)
         answer: Answer | None = None
