@@ -233,9 +233,12 @@ class Advisor:
             self.embedder.embed_query(query.resolved[-MAX_EMBED_CHARS:])
         return query.with_vectors(resolved, own)
 
-    def _decide(self, question: str, turns: Sequence[Turn | dict], retriever: HybridRetriever | None,
-                models: Models | None, exclude: frozenset[str], refuse: bool | None, budget: Budget | None = None):
-        """Steps 1-4; returns the hand-offs, the snapshot and the timings so far.
+    def decided(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
+                models: Models | None = None, exclude: frozenset[str] = frozenset(), refuse: bool | None = None,
+                budget: Budget | None = None) -> tuple:
+        """Steps 1-4; returns the hand-offs, the snapshot and the timings so far. The API computes these under the
+        request's budget and work slot, then `stream(decided=...)` lets a chat model's verified sentences stream
+        as they pass (bounded by the model's timeout).
 
         With a `budget` the run stops (RequestCancelledError / DeadlineExceededError) at the next step once the
         caller cancelled it or its deadline passed: each step is bounded, so no abandoned work runs on for long.
@@ -272,8 +275,8 @@ class Advisor:
             composer: Composer | None = None, models: Models | None = None,
             exclude: frozenset[str] = frozenset(), refuse: bool | None = None, budget: Budget | None = None) -> Run:
         """The whole pipeline for one question; `exclude` answers as if those documents were not indexed."""
-        query, passages, evidence, decision, snapshot, turns, timings, started, t = self._decide(
-            question, turns, retriever, models, exclude, refuse, budget)
+        query, passages, evidence, decision, snapshot, turns, timings, started, t = self.decided(
+            question, turns=turns, retriever=retriever, models=models, exclude=exclude, refuse=refuse, budget=budget)
         composer = composer or self.composer(snapshot, turns)
         answer = composer.compose(query, evidence, decision)
         timings["compose"] = round((time.perf_counter() - t) * 1000, 2)
@@ -318,13 +321,6 @@ class Advisor:
     def ask(self, question: str, *, turns: Sequence[Turn | dict] = (), **overrides) -> Answer:
         """Answer a Dutch question from the sources (or refuse politely); earlier turns resolve follow-ups."""
         return self.run(question, turns=turns, **overrides).answer
-
-    def decided(self, question: str, *, turns: Sequence[Turn | dict] = (), budget: Budget | None = None,
-                **overrides) -> tuple:
-        """Steps 1-4 only, for `stream(decided=...)`: the API computes them under the request's budget and work
-        slot, then lets a chat model's verified sentences stream as they pass (bounded by the model's timeout)."""
-        return self._decide(question, turns, overrides.get("retriever"), overrides.get("models"),
-                            overrides.get("exclude", frozenset()), overrides.get("refuse"), budget)
 
     def stream(self, question: str, *, turns: Sequence[Turn | dict] = (), composer: Composer | None = None,
                decided: tuple | None = None, **overrides) -> Iterator[tuple[str, object]]:

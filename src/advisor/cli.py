@@ -85,15 +85,24 @@ def _database():
     return Database.from_settings(get_settings())
 
 
+def _since(args: argparse.Namespace):
+    """The --since period, or None after printing why it is not one."""
+    from .insights import parse_since
+
+    try:
+        return parse_since(args.since)
+    except ValueError as exc:
+        print(f"advisor: {exc}", file=sys.stderr)
+        return None
+
+
 def cmd_insights(args: argparse.Namespace) -> int:
-    from .insights import build_insights, parse_since
+    from .insights import build_insights
     from .insights_report import write_insights
     from .settings import get_settings
 
-    try:
-        since = parse_since(args.since)
-    except ValueError as exc:
-        print(f"advisor: {exc}", file=sys.stderr)
+    since = _since(args)
+    if since is None:
         return 2
     settings = get_settings()
     db = _database()
@@ -110,12 +119,10 @@ def cmd_insights(args: argparse.Namespace) -> int:
 
 def cmd_faq_suggest(args: argparse.Namespace) -> int:
     """The most-asked answered topics as a question file for `advisor faq build --questions`."""
-    from .insights import build_insights, parse_since
+    from .insights import build_insights
 
-    try:
-        since = parse_since(args.since)
-    except ValueError as exc:
-        print(f"advisor: {exc}", file=sys.stderr)
+    since = _since(args)
+    if since is None:
         return 2
     data = build_insights(_database(), _advisor(), since=since)
     questions = data["faq_suggestions"][:args.limit]

@@ -436,15 +436,11 @@ def _load_pdf(data: bytes, rel: str, stem: str) -> ReadDocument:
         meta["date"] = file_date
     sections, heading_title, above = _pdf_sections(pages, sizes, bp)
     dropped.extend((line, "header above the title") for line in above)
-    if heading_title and not info_title(info):
+    if heading_title and not bp_title:  # the PDF's own metadata title wins
         title = heading_title
     doc = ReadDocument(title=title, meta=meta, blocks=_blocks_from_sections(sections))
     doc.dropped.extend(dropped)
     return doc
-
-
-def info_title(info: Any) -> str:
-    return str(getattr(info, "title", None) or "").strip() if info is not None else ""
 
 
 def _pdf_layout(page: Any) -> list[tuple[str, float]]:
