@@ -91,22 +91,25 @@ class Database:
     # -- schema ---------------------------------------------------------------------------
     @contextmanager
     def _migration_lock(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            if self.sqlite_path is not None:
-                with open(self.sqlite_path.with_name(self.sqlite_path.name + ".migrate.lock"), "w") as fh:
-                    fcntl.flock(fh, fcntl.LOCK_EX)
-                    try:
-                        yield conn
-                    finally:
-                        fcntl.flock(fh, fcntl.LOCK_UN)
-            else:
-                conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK})
-                conn.commit()
+        if self.sqlite_path is not None:
+            # The file lock comes first: opening the connection already switches the file to WAL, which two
+            # processes starting at the same moment must not do at once.
+            with open(self.sqlite_path.with_name(self.sqlite_path.name + ".migrate.lock"), "w") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
                 try:
-                    yield conn
+                    with self.engine.connect() as conn:
+                        yield conn
                 finally:
-                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK})
-                    conn.commit()
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+            return
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK})
+            conn.commit()
+            try:
+                yield conn
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK})
+                conn.commit()
 
     def migrate(self, *, legacy: Path | None = None) -> None:
         """Bring the schema to the newest revision; then import a legacy feedback.sqlite3 (idempotent)."""
@@ -198,6 +201,6 @@ class Database:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")  # first, so that the switch to WAL waits for a busy file too
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; several workers may write
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
