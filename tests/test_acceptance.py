@@ -101,3 +101,47 @@ def test_sentence_transformers_backend_with_the_bundled_minilm(tmp_path):
         assert advisor.embedder.count_tokens(chunk.indexed_text) <= 256
     passages = advisor.retrieve("mandaat ruggenspraak daadkracht")
     assert "ruggenspraak" in passages[0].chunk.text
+
+
+def test_hostile_input_costs_what_a_short_question_costs(real_advisor, monkeypatch):
+    """Issue 12: the work per request is bounded by the caps, not by the input. The model is called at most
+    twice per question (the question, the resolved follow-up), each time with at most MAX_EMBED_TOKENS tokens;
+    analysis and lexical search read at most MAX_ANALYSED_WORDS words. Random words with digits are the worst
+    case for a character cap: they split into several tokens per word."""
+    import random
+
+    from advisor.lexical import LexicalIndex
+    from advisor.query import MAX_ANALYSED_WORDS, MAX_EMBED_TOKENS, MAX_TERMS
+
+    embedder = real_advisor.embedder
+    embedded, searched = [], []
+    original_embed, original_search = type(embedder).embed_query, LexicalIndex.search
+    monkeypatch.setattr(type(embedder), "embed_query",
+                        lambda self, text: embedded.append(text) or original_embed(self, text))
+    monkeypatch.setattr(LexicalIndex, "search",
+                        lambda self, text, k: searched.append(text) or original_search(self, text, k))
+    rng = random.Random(3)
+    noise = lambda n: " ".join(f"samenwerking{rng.randint(0, 99999)}x{rng.randint(0, 999)}" for _ in range(n))  # noqa: E731
+    for question, turns in ((noise(120)[:2000], ()), ("En dat?", [{"role": "user", "content": noise(1200)[:20000]}])):
+        embedded.clear(), searched.clear()
+        answer = real_advisor.ask(question, turns=turns)
+        assert answer.answer  # an answer or a refusal, never an error
+        assert 1 <= len(embedded) <= 2
+        assert all(embedder.count_tokens(text) <= MAX_EMBED_TOKENS for text in embedded)
+        assert searched and all(len(text.split()) <= MAX_ANALYSED_WORDS for text in searched)
+        from advisor.types import Turn
+
+        assert len(real_advisor.analyse(question, turns=[Turn(**t) for t in turns]).terms) <= MAX_TERMS
+
+
+def test_fit_tokens_keeps_a_long_questions_context_and_its_question(e5_embedder):
+    from advisor.embeddings import fit_tokens
+
+    question = ("Ik ben beleidsmedewerker bij een middelgrote gemeente en we hebben " + "heel veel " * 40 +
+                "vragen gekregen. Welke termijn geldt voor een Woo-verzoek?")
+    count = e5_embedder.count_tokens
+    fitted = fit_tokens(question, 48, count, keep="ends")
+    assert count(fitted) <= 48 + 2  # the two halves meet on a word boundary
+    assert fitted.startswith("Ik ben beleidsmedewerker") and fitted.endswith("Welke termijn geldt voor een Woo-verzoek?")
+    assert fit_tokens("Welke termijn geldt?", 48, count, keep="ends") == "Welke termijn geldt?"
+    assert count(fit_tokens("x9" * 500, 48, count)) <= 48  # one endless "word" is cut too

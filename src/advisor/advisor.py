@@ -18,11 +18,11 @@ from . import prompts
 from .budget import Budget
 from .compose import Composer, ExtractiveComposer
 from .decision import Decision, Models, decide
-from .embeddings import Embedder, make_embedder
+from .embeddings import Embedder, fit_tokens, make_embedder
 from .errors import ConfigurationError, IndexBrokenError, IndexNotReadyError, InvalidQuestionError
 from .evidence import Evidence, build
 from .ingest import INDEX_FORMAT, Progress, ingest
-from .query import MAX_EMBED_CHARS, Query, analyse
+from .query import MAX_EMBED_TOKENS, Query, analyse, analysed_text
 from .retrieval import HybridRetriever, IndexSnapshot
 from .settings import AdvisorSettings, get_settings
 from .store import VectorStore
@@ -228,9 +228,12 @@ class Advisor:
             rewritten = rewriter.rewrite(question, turns)  # None: not acceptable, the follow-up rule applies
         query = analyse(question, turns, splitter=snapshot.lexical.splitter, spelling=snapshot.spelling,
                         stemmer=self.settings.retrieval.stemmer, resolved=rewritten)
-        own = self.embedder.embed_query(query.text[:MAX_EMBED_CHARS])
+        # Embedding cost grows with tokens: both ends of a long question (context first, the question last), and
+        # the end of a resolved follow-up (the follow-up itself comes last), within MAX_EMBED_TOKENS.
+        count = self.embedder.count_tokens
+        own = self.embedder.embed_query(fit_tokens(query.text, MAX_EMBED_TOKENS, count, keep="ends"))
         resolved = own if query.resolved == query.text else \
-            self.embedder.embed_query(query.resolved[-MAX_EMBED_CHARS:])
+            self.embedder.embed_query(fit_tokens(query.resolved, MAX_EMBED_TOKENS, count, keep="end"))
         return query.with_vectors(resolved, own)
 
     def decided(self, question: str, *, turns: Sequence[Turn | dict] = (), retriever: HybridRetriever | None = None,
@@ -262,7 +265,7 @@ class Advisor:
         query = self.analyse(question, turns, snapshot)
         lap("query")
         retriever = retriever or HybridRetriever(self.store, self.embedder, self.settings.retrieval)
-        passages = retriever.retrieve(snapshot, query.resolved, vector=query.vector, exclude=exclude)
+        passages = retriever.retrieve(snapshot, analysed_text(query.resolved), vector=query.vector, exclude=exclude)
         lap("retrieve")
         evidence = self.evidence(query, passages, snapshot)
         lap("evidence")

