@@ -131,3 +131,29 @@ def test_pdf_font_sizes_give_title_headings_and_drop_the_header_above_the_title(
     paragraphs = doc.text.split("\n\n")
     assert "- In 2022 ging het om 49 procent." in paragraphs and "- In 2014 lag dit aandeel op 26 procent." in paragraphs
     assert ("Netwerk Veilig Bestuur - Factsheet", "header above the title") in doc.dropped
+
+
+def test_pdf_title_page_month_date_beats_the_files_creation_date(tmp_path):
+    """'Utrecht, september 2022' on the title page is the publication date (month precision), not the date the
+    PDF file was made; the metadata answer says "in september 2022"."""
+    from fpdf import FPDF
+
+    from advisor.prompts import metadata_answer
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", size=16)
+    pdf.multi_cell(0, 8, new_x="LMARGIN", new_y="NEXT", text="Handreiking weerbare medewerkers")
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Utrecht, september 2022")
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Sinds september 2022 werken gemeenten met deze "
+                   "handreiking. Zij bespreken agressie in het team en melden elk incident.")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "handreiking.pdf").write_bytes(bytes(pdf.output()))
+    [doc], _ = load_corpus(corpus)
+    assert doc.metadata["date"] == "2022-09"
+    assert "Sinds september 2022 werken gemeenten" in doc.text  # a body sentence with a month is kept
+    assert "Utrecht, september 2022" not in doc.text
+    assert metadata_answer("date", doc.title, doc.metadata["date"]) == \
+        "‘Handreiking weerbare medewerkers’ is gepubliceerd in september 2022."

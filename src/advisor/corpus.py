@@ -541,6 +541,16 @@ def _pdf_sections(pages: list[str], sizes: dict[str, float], bp: "_Boilerplate"
     return [s for s in sections if s.text.strip()], title, above
 
 
+def _title_page_date(line: str) -> str | None:
+    """The date of a title-page line that is only a place and a date ("Utrecht, september 2022"), else None."""
+    from advisor.reader import parse_date
+
+    words = line.split()
+    if not words or len(words) > 5 or line.endswith((".", ":", ";", "?", "!")) or not line[0].isupper():
+        return None
+    return parse_date(line, month=True)
+
+
 def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
     """Drop running headers and footers (a line on several pages, page numbers aside) and byline lines; a
     byline's author and date become metadata when the PDF's own metadata lacks them."""
@@ -554,12 +564,14 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
         for k in {key(ln) for ln in text.split("\n") if ln.strip()}:
             seen[k] = seen.get(k, 0) + 1
     out, dropped = [], []
-    for text in pages:
+    for number, text in enumerate(pages):
         kept = []
         for line in text.split("\n"):
             stripped = line.strip()
             reason = None
             fields = byline_fields(stripped) if stripped else None
+            if fields is None and number == 0 and _title_page_date(stripped):
+                fields = {"date": _title_page_date(stripped)}  # "Den Haag, september 2022" on the title page
             if fields is not None:
                 reason = "byline"
                 for name, value in fields.items():

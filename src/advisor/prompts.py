@@ -83,10 +83,14 @@ def dutch_date(value: str) -> str:
     parts = value[:10].split("-")
     if len(parts) == 3 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:
         return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    if len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:  # 2022-09
+        return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
     return value
 
 
 def metadata_answer(field: str, title: str, value: str) -> str:
+    if field == "date" and len(value.split("-")) == 2:  # a month, not a day: "in september 2022"
+        return METADATA_ANSWER["date"].replace(" op ", " in ").format(title=title, value=dutch_date(value))
     value = dutch_date(value) if field == "date" else value
     return METADATA_ANSWER.get(field, "{value}").format(title=title, value=value)
 

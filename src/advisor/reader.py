@@ -23,6 +23,7 @@ _MONTH_ABBR = {m[:3]: i for m, i in MONTHS.items()} | {"mrt": 3, "sept": 9}
 _DATE_TEXT = re.compile(r"\b(\d{1,2})\s+([a-z]{3,9})\.?\s+((?:19|20)\d{2})\b", re.IGNORECASE)
 _DATE_ISO = re.compile(r"\b((?:19|20)\d{2})-(\d{2})-(\d{2})(?!\d)")
 _DATE_NUMERIC = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.]((?:19|20)\d{2})\b")
+_DATE_MONTH = re.compile(r"\b([a-z]{3,9})\.?\s+((?:19|20)\d{2})\b", re.IGNORECASE)
 # Byline shapes: a lead word, then a name and/or a date; or a line that is only a date.
 _BYLINE = re.compile(
     r"^(?:(?:geschreven|geplaatst|gepubliceerd|toegevoegd|bijgewerkt|laatst gewijzigd|door|auteur|"
@@ -73,8 +74,9 @@ def clean(text: str) -> str:
     return " ".join(text.replace("\u00a0", " ").split())
 
 
-def parse_date(text: str) -> str | None:
-    """An ISO date from '2024-03-14', '14 maart 2024', '14-3-2024' (no guessing from a bare year)."""
+def parse_date(text: str, *, month: bool = False) -> str | None:
+    """An ISO date from '2024-03-14', '14 maart 2024', '14-3-2024' (no guessing from a bare year); with
+    `month`, also '2022-09' from 'september 2022' (a title page's date)."""
     if m := _DATE_ISO.search(text):
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
     elif m := _DATE_TEXT.search(text):
@@ -85,6 +87,8 @@ def parse_date(text: str) -> str | None:
         d, y = int(m.group(1)), int(m.group(3))
     elif m := _DATE_NUMERIC.search(text):
         d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    elif month and (m := _DATE_MONTH.search(text)) and (mo := MONTHS.get(m.group(1).lower())):
+        return f"{int(m.group(2)):04d}-{mo:02d}"
     else:
         return None
     try:
