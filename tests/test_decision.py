@@ -51,7 +51,8 @@ def _one_hot_model(classes, threshold=0.5) -> LinearModel:
                         "threshold": threshold})
 
 
-def _evidence(vector: np.ndarray, *, meta_author: str | None = "Anna de Vries") -> Evidence:
+def _evidence(vector: np.ndarray, *, meta_author: str | None = "Anna de Vries", publisher: str | None = None
+              ) -> Evidence:
     chunk = Chunk(id="c1", document_id="d1", text="Eerste zin.", headings=(), index=0,
                   metadata={"title": "Titel", "author": meta_author})
     passage = Passage(chunk=chunk, score=1.0, dense_score=0.9, rank=1)
@@ -60,7 +61,8 @@ def _evidence(vector: np.ndarray, *, meta_author: str | None = "Anna de Vries") 
     units = [Unit(kind="sentence", text="Eerste zin.", document_id="d1", passage=passage,
                   features={f: 0.0 for f in UNIT_FEATURES} | {"dense": d}, terms=frozenset({t}))
              for d, t in ((0.9, "x"), (0.6, "y"), (0.3, "z"))]
-    meta = [Unit(kind="meta", text=meta_author or "", document_id="d1", meta_field="author", value=meta_author)]
+    meta = [Unit(kind="meta", text=meta_author or "", document_id="d1", meta_field="author", value=meta_author),
+            Unit(kind="meta", text=publisher or "", document_id="d1", meta_field="publisher", value=publisher)]
     return Evidence(query=query, passages=[passage], units=units, meta_units=meta,
                     features={f: 0.0 for f in QUERY_FEATURES} | {"top_unit_dense": 0.9},
                     documents={"d1": {"title": "Titel", "author": meta_author}})
@@ -85,6 +87,22 @@ def test_metadata_intent_answers_from_the_field_or_says_it_is_missing():
     assert answered.answerable and answered.reason == "metadata" and answered.units[0].value == "Anna de Vries"
     missing = decide(_evidence(_vector(1), meta_author=None), models)
     assert not missing.answerable and missing.reason == "metadata_missing" and missing.meta_field == "author"
+
+
+def test_who_published_gives_the_writer_and_the_organisation_whichever_is_stated():
+    from advisor.compose import ExtractiveComposer
+
+    models = Models(guardrail=None, intent=_one_hot_model(["none", "author", "date", "publisher"]), selection=None,
+                    decision=None)
+    only_author = decide(_evidence(_vector(3)), models)  # asks the publisher; only the writer is stated
+    assert only_author.reason == "metadata" and only_author.meta_field == "author"
+    both = _evidence(_vector(3), publisher="Regio Lingemeer")
+    decision = decide(both, models)
+    assert [u.value for u in decision.units] == ["Regio Lingemeer", "Anna de Vries"]
+    answer = ExtractiveComposer(publisher="Bureau", contact="info@example.nl").compose(both.query, both, decision)
+    assert answer.answer == "‘Titel’ is een publicatie van Regio Lingemeer. De auteur is Anna de Vries. [1]"
+    neither = decide(_evidence(_vector(3), meta_author=None), models)
+    assert neither.reason == "metadata_missing" and neither.meta_field == "publisher"
 
 
 @pytest.mark.parametrize("top, answerable", [(0.9, True), (0.5, False)])

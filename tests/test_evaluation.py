@@ -25,6 +25,8 @@ def test_fact_matching_is_stem_tolerant_and_ordered():
     assert fact_found(["gemeenten"], "de gemeente doet mee")  # stem: gemeent
     assert not fact_found(["onder druk"], "druk onder de mensen")
     assert not fact_found(["daadkracht"], "geen enkel relevant woord")
+    assert fact_found(["2024-08-29"], "De pagina is gepubliceerd op 29 augustus 2024.")  # one date, two spellings
+    assert not fact_found(["2024-08-29"], "De pagina is gepubliceerd op 28 augustus 2024.")
 
 
 def test_groundedness_counts_sentences_found_in_cited_passages():

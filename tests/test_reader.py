@@ -157,3 +157,21 @@ def test_pdf_title_page_month_date_beats_the_files_creation_date(tmp_path):
     assert "Utrecht, september 2022" not in doc.text
     assert metadata_answer("date", doc.title, doc.metadata["date"]) == \
         "‘Handreiking weerbare medewerkers’ is gepubliceerd in september 2022."
+
+
+def test_txt_breadcrumb_is_not_the_title_and_an_author_bio_is_not_evidence(tmp_path):
+    page = ("Jeugdregio Noorderkempen\nMenu\nVoor ouders\nContact\n\n"
+            "U bent hier: Home / Voor professionals / Van zorg naar maatregel\n\n"
+            "Van zorg naar maatregel: zo werkt de route\n"
+            "Laatst bijgewerkt op 2 november 2023 door Wendy Aarts\n\n"
+            "Soms is vrijwillige hulp niet genoeg. Dan vraagt de gemeente de Raad voor de Kinderbescherming om een "
+            "onderzoek, en beslist de kinderrechter over een maatregel.\n\n"
+            "Wendy Aarts is beleidsadviseur jeugd bij de regio.\n")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "route.txt").write_text(page, encoding="utf-8")
+    [doc], _ = load_corpus(corpus)
+    assert doc.title == "Van zorg naar maatregel: zo werkt de route"
+    assert doc.metadata["date"] == "2023-11-02" and doc.metadata["author"] == "Wendy Aarts"
+    assert "beleidsadviseur" not in doc.text and "U bent hier" not in doc.text
+    assert ("Wendy Aarts is beleidsadviseur jeugd bij de regio.", "author bio") in doc.dropped

@@ -139,6 +139,9 @@ class ExtractiveComposer:
         chunk = passage.chunk
         title = str(chunk.metadata.get("title", ""))
         text = prompts.metadata_answer(decision.meta_field or "", title, str(unit.value))
+        if len(decision.units) > 1:  # the writer and the organisation: both stated, both said
+            second = decision.units[1]
+            text += " " + prompts.METADATA_ALSO.get(second.meta_field or "", "").format(value=second.value)
         citation = Citation(n=1, chunk_id=chunk.id, document_id=chunk.document_id, title=title,
                             url=safe_url(chunk.metadata.get("url")), quote=str(unit.value), page=chunk.page)
         return Answer(answered=True, answer=f"{text} [1]", citations=[citation], confidence=decision.confidence,

@@ -189,7 +189,11 @@ def load_document(path: Path, root: Path, *, boilerplate: Sequence[str] = DEFAUL
     title = " ".join(read.title.split()) or _title_from_filename(path.stem)
     bp = _Boilerplate(boilerplate, title)
     blocks, dropped = [], list(read.dropped)
+    author = str(read.meta.get("author") or "").strip()
     for block in read.blocks:
+        if block.kind == "paragraph" and _is_author_bio(block.text, author):
+            dropped.append((block.text, "author bio"))
+            continue
         if block.kind == "paragraph" and "\n" not in block.text:
             # A call to action, byline or phone line inside a paragraph goes; the paragraph's sentences stay.
             kept = []
@@ -218,6 +222,14 @@ def load_document(path: Path, root: Path, *, boilerplate: Sequence[str] = DEFAUL
         id=document_id(rel), path=rel, title=title, sections=sections, metadata=metadata,
         content_hash=hashlib.sha256(data).hexdigest()[:16], blocks=tuple(blocks), dropped=tuple(dropped),
     )
+
+
+def _is_author_bio(text: str, author: str) -> bool:
+    """A short paragraph about the byline's author ("Hennie Bosgraaf is programmamanager van …"): about the
+    writer, not the topic."""
+    if len(author.split()) < 2 or not text.startswith(author + " "):
+        return False
+    return len(split_sentences(text)) <= 2 and len(text.split()) <= 45
 
 
 def _decode(data: bytes, rel: str) -> str:

@@ -25,6 +25,7 @@ from .text import jaccard
 MODELS_DIR = Path(__file__).parent / "models"
 DECISION_FEATURES = QUERY_FEATURES + SELECTION_FEATURES
 GUARD_REASONS = {"crime": "harmful", "legal": "legal", "injection": "injection"}
+_WHO = {"author": "publisher", "publisher": "author"}  # the two answers to "wie heeft … geschreven/gepubliceerd"
 
 
 class LinearModel:
@@ -176,11 +177,17 @@ def decide(evidence: Evidence, models: Models, *, max_units: int = 4, refuse: bo
         doc_units = [u for u in evidence.meta_units if u.meta_field == name]
         if doc_units:
             unit = doc_units[0]  # the document the question is about: the best-ranked one
+            # "Wie heeft … gepubliceerd?" may mean the writer or the organisation: a stated one answers for the
+            # other, and when both are stated the answer gives both.
+            other = next((u for u in evidence.meta_units if u.document_id == unit.document_id and u.value
+                          and u.meta_field == _WHO.get(name)), None)
+            if unit.value is None and other is not None:
+                unit, other, name = other, None, other.meta_field
             if unit.value is None:
                 return Decision(not refuse, round(p_field, 3), "metadata_missing", meta_field=name,
                                 document_id=unit.document_id)
-            return Decision(True, round(p_field, 3), "metadata", units=(unit,), meta_field=name,
-                            document_id=unit.document_id)
+            return Decision(True, round(p_field, 3), "metadata", units=(unit, other) if other else (unit,),
+                            meta_field=name, document_id=unit.document_id)
     chosen, features = selection_and_features(evidence, models, max_units)
     if not chosen and not refuse:  # "always answer": the best units, whatever their score
         chosen = sorted(evidence.units, key=lambda u: -u.score)[:1]

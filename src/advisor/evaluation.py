@@ -112,7 +112,11 @@ def _stems(text: str) -> list[str]:
 
 def fact_found(alternatives: Sequence[str], text: str) -> bool:
     """A fact is found when one alternative's stemmed words occur in order in the text (Dutch-aware)."""
+    from .prompts import dutch_date
+
     haystack = " " + " ".join(_stems(text)) + " "
+    # An ISO date ("2024-08-29") is the same fact as the Dutch date an answer writes ("29 augustus 2024").
+    alternatives = [a for alt in alternatives for a in dict.fromkeys((alt, dutch_date(alt.strip())))]
     return any(" " + " ".join(_stems(alt)) + " " in haystack for alt in alternatives if alt.strip())
 
 

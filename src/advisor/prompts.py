@@ -68,6 +68,10 @@ METADATA_ANSWER = {
     "url": "Je kunt ‘{title}’ lezen op {value}.",
     "publisher": "‘{title}’ is een publicatie van {value}.",
 }
+METADATA_ALSO = {  # the second of author and publisher, after the first
+    "author": "De auteur is {value}.",
+    "publisher": "Het is een publicatie van {value}.",
+}
 METADATA_MISSING = {
     "author": "In ‘{title}’ staat niet wie het geschreven heeft.",
     "date": "In ‘{title}’ staat niet wanneer het is gepubliceerd.",

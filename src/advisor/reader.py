@@ -26,13 +26,17 @@ _DATE_NUMERIC = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.]((?:19|20)\d{2})\b")
 _DATE_MONTH = re.compile(r"\b([a-z]{3,9})\.?\s+((?:19|20)\d{2})\b", re.IGNORECASE)
 # Byline shapes: a lead word, then a name and/or a date; or a line that is only a date.
 _BYLINE = re.compile(
-    r"^(?:(?:geschreven|geplaatst|gepubliceerd|toegevoegd|bijgewerkt|laatst gewijzigd|door|auteur|"
+    r"^(?:(?:geschreven|geplaatst|gepubliceerd|toegevoegd|bijgewerkt|laatst (?:gewijzigd|bijgewerkt|aangepast)|"
+    r"laatste (?:wijziging|update)|door|auteur|"
     r"datum|published|posted|by)\b[^.!?]{0,120}$)", re.IGNORECASE)
 _AUTHOR = re.compile(
     r"(?i:\bdoor|auteur:?|geschreven door|\bby)\s+([A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|"
     r"[A-ZÀ-Ý][\w'’.-]+)){0,4})")
 _CREDIT = re.compile(r"^(?:foto|beeld|illustratie|fotografie|afbeelding|photo|image)\s*(?:[:©(]|credits?\b)|©",
                      re.IGNORECASE)
+# A breadcrumb trail: "U bent hier: Home / Werkwijze / Casusoverleg", "Home > Nieuws > …".
+_BREADCRUMB = re.compile(r"^(?:(?:u|je|jij) bent hier\b|you are here\b|(?:home|start|homepage|hoofdpagina)\s*[/>»›])",
+                         re.IGNORECASE)
 _PHONE = re.compile(r"^[\s(+]*(?:\d[\s().-]*){9,13}$")
 _PHONE_IN = re.compile(r"(?:\+31|\b0)\d{1,3}[\s-]?\d{2,3}[\s-]?\d{2}[\s-]?\d{2}\b")
 # Calls to action, in the generic vocabulary of web pages (any site): a short sentence built around one of these
@@ -139,6 +143,8 @@ def chrome_reason(text: str, *, link_density: float = 0.0) -> str | None:
         return "byline"
     if is_credit(s):
         return "credit"
+    if _BREADCRUMB.match(s) and len(words) <= 20:
+        return "breadcrumb"
     single = len(split_sentences(s)) <= 1  # a line of several sentences is text; its sentences are judged alone
     segments = len(re.split(r"\s+[|·•]\s+", s)) > 1  # "Gemeente X | Telefoon 14 0488 | Markt 1": a footer
     if _PHONE.match(s) or (single and _PHONE_IN.search(s) and (len(words) <= 6 or segments or _CTA.search(s))):
