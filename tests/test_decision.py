@@ -144,3 +144,22 @@ def test_shipped_models_load_with_their_feature_lists():
     assert list(models.decision.features) == list(DECISION_FEATURES)
     assert list(models.selection.features) == list(UNIT_FEATURES)
     assert 0.0 < models.decision.threshold < 1.0
+
+
+def test_a_date_answer_also_says_when_the_page_was_last_changed():
+    from dataclasses import replace as dc_replace
+
+    from advisor.compose import ExtractiveComposer
+
+    models = Models(guardrail=None, intent=_one_hot_model(["none", "author", "date", "publisher"]), selection=None,
+                    decision=None)
+    evidence = _evidence(_vector(2))
+    chunk = dc_replace(evidence.passages[0].chunk, metadata={"title": "Titel", "date": "2025-10-02",
+                                                             "modified": "2025-10-14"})
+    evidence.passages[0] = dc_replace(evidence.passages[0], chunk=chunk)
+    evidence.meta_units.append(Unit(kind="meta", text="2025-10-02", document_id="d1", meta_field="date",
+                                    value="2025-10-02"))
+    decision = decide(evidence, models)
+    answer = ExtractiveComposer(publisher="Bureau", contact="info@example.nl").compose(evidence.query, evidence, decision)
+    assert answer.answer == ("‘Titel’ is gepubliceerd op 2 oktober 2025 en voor het laatst gewijzigd op "
+                             "14 oktober 2025. [1]")

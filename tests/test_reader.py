@@ -175,3 +175,21 @@ def test_txt_breadcrumb_is_not_the_title_and_an_author_bio_is_not_evidence(tmp_p
     assert doc.metadata["date"] == "2023-11-02" and doc.metadata["author"] == "Wendy Aarts"
     assert "beleidsadviseur" not in doc.text and "U bent hier" not in doc.text
     assert ("Wendy Aarts is beleidsadviseur jeugd bij de regio.", "author bio") in doc.dropped
+
+
+def test_a_page_that_says_when_it_was_last_changed_gets_both_dates_in_its_date_answer(tmp_path):
+    from advisor.reader import byline_fields
+
+    assert byline_fields("Gepubliceerd op 2 oktober 2025 | Laatst gewijzigd op 14 oktober 2025") == \
+        {"date": "2025-10-02", "modified": "2025-10-14"}
+    assert byline_fields("Laatst gewijzigd: 17 februari 2026") == {"date": "2026-02-17", "modified": "2026-02-17"}
+    html = ("<html><head><title>Mantelzorgwaardering</title></head><body><main><h1>Mantelzorgwaardering 2025</h1>"
+            "<p class='datum'>Gepubliceerd op 2 oktober 2025</p><p>Mantelzorgers in de gemeente kunnen ook dit jaar "
+            "een waardering aanvragen. Dat kan tot en met 15 december via het digitale loket of op papier.</p>"
+            "<div class='gewijzigd'>Laatst gewijzigd op 14 oktober 2025</div></main></body></html>")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "mantelzorg.html").write_text(html, encoding="utf-8")
+    [doc], _ = load_corpus(corpus)
+    assert doc.metadata["date"] == "2025-10-02" and doc.metadata["modified"] == "2025-10-14"
+    assert "gewijzigd" not in doc.text

@@ -9,7 +9,7 @@ from .types import Chunk, Document, Section, content_hash
 
 TokenCounter = Callable[[str], int]
 
-_METADATA_KEYS = ("title", "author", "publisher", "date", "url", "kind", "language", "source_path")
+_METADATA_KEYS = ("title", "author", "publisher", "date", "modified", "url", "kind", "language", "source_path")
 
 
 def _words(text: str) -> int:

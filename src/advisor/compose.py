@@ -139,6 +139,9 @@ class ExtractiveComposer:
         chunk = passage.chunk
         title = str(chunk.metadata.get("title", ""))
         text = prompts.metadata_answer(decision.meta_field or "", title, str(unit.value))
+        modified = str(chunk.metadata.get("modified") or "")
+        if decision.meta_field == "date" and modified and modified != str(unit.value):
+            text = text[:-1] + " " + prompts.METADATA_MODIFIED.format(value=prompts.dutch_date(modified))
         if len(decision.units) > 1:  # the writer and the organisation: both stated, both said
             second = decision.units[1]
             text += " " + prompts.METADATA_ALSO.get(second.meta_field or "", "").format(value=second.value)

@@ -553,6 +553,10 @@ def _pdf_sections(pages: list[str], sizes: dict[str, float], bp: "_Boilerplate"
     return [s for s in sections if s.text.strip()], title, above
 
 
+_TITLE_PAGE_FIELD = re.compile(r"^[A-ZÀ-Ý][\w-]*(?: [\w-]+){0,2}:\s+\S")
+_TITLE_PAGE_AUTHOR = re.compile(r"^(?:opgesteld|geschreven) door:\s+([^,;|]+)", re.IGNORECASE)
+
+
 def _title_page_date(line: str) -> str | None:
     """The date of a title-page line that is only a place and a date ("Utrecht, september 2022"), else None."""
     from advisor.reader import parse_date
@@ -589,6 +593,11 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
                 for name, value in fields.items():
                     if not meta.get(name):
                         meta[name] = value
+            elif number == 0 and _TITLE_PAGE_FIELD.match(stripped) and len(stripped.split()) <= 20:
+                # "Versie: 1.0", "Status: vastgesteld", "Opgesteld door: X": the title page's document fields
+                reason = "title page field"
+                if (author := _TITLE_PAGE_AUTHOR.match(stripped)) and not meta.get("author"):
+                    meta["author"] = author.group(1).strip()
             if stripped and len(pages) > 1 and seen.get(key(stripped), 0) >= 2 and len(stripped.split()) <= 15:
                 reason = "running header or footer"
             elif stripped and not reason and chrome_reason(stripped) in ("phone number", "credit"):

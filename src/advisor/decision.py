@@ -11,6 +11,7 @@ Confidence is the decision model's probability (Platt-calibrated by the logistic
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .evidence import QUERY_FEATURES, SELECTION_FEATURES, Evidence, Unit, selection_features
-from .text import jaccard
+from .text import jaccard, tokenize
 
 MODELS_DIR = Path(__file__).parent / "models"
 DECISION_FEATURES = QUERY_FEATURES + SELECTION_FEATURES
@@ -116,14 +117,30 @@ def guard(vector: np.ndarray | None, models: Models) -> tuple[str | None, float]
     return (kind, harmful) if harmful >= model.threshold else (None, harmful)
 
 
-def intent(vector: np.ndarray | None, models: Models) -> tuple[str | None, float]:
+def hashed_words(text: str, dims: int) -> np.ndarray:
+    """The question's words and word pairs, hashed into `dims` binary columns: what the question's wording says
+    ("schreef", "voor het laatst gewijzigd", "webpagina"), next to the sentence vector that mostly says its
+    topic. Fitted weights, no word list."""
+    vector = np.zeros(dims, dtype=np.float32)
+    tokens = tokenize(text)
+    for gram in tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]:
+        vector[int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=4).digest(), "little") % dims] = 1.0
+    return vector
+
+
+def intent_input(vector: np.ndarray, text: str, dims: int) -> np.ndarray:
+    return np.concatenate([vector, hashed_words(text, dims)]) if dims else vector
+
+
+def intent(vector: np.ndarray | None, models: Models, text: str = "") -> tuple[str | None, float]:
     """The metadata field a question asks for ("author", "date", …), or None for a content question.
 
     The threshold applies to 1 - P(none), as it was chosen; the field is then the likeliest of the others."""
     model = models.intent
-    if model is None or vector is None or vector.shape[-1] != len(model.mean):
+    dims = int(model.spec.get("hash_dims", 0)) if model is not None else 0
+    if model is None or vector is None or vector.shape[-1] + dims != len(model.mean):
         return None, 0.0
-    name, asks = _likeliest_other(model, vector, "none")
+    name, asks = _likeliest_other(model, intent_input(vector, text, dims), "none")
     return (name, asks) if asks >= model.threshold else (None, 1.0 - asks)
 
 
@@ -172,7 +189,7 @@ def decide(evidence: Evidence, models: Models, *, max_units: int = 4, refuse: bo
         return Decision(False, round(p_harm, 3), GUARD_REASONS[kind])
     if not evidence.passages:
         return Decision(False, 0.0, "no_passages")
-    name, p_field = intent(query.own_vector, models)
+    name, p_field = intent(query.own_vector, models, query.text)
     if name is not None:
         doc_units = [u for u in evidence.meta_units if u.meta_field == name]
         if doc_units:

@@ -68,6 +68,7 @@ METADATA_ANSWER = {
     "url": "Je kunt ‘{title}’ lezen op {value}.",
     "publisher": "‘{title}’ is een publicatie van {value}.",
 }
+METADATA_MODIFIED = "en voor het laatst gewijzigd op {value}."  # after the date answer, when the page says so
 METADATA_ALSO = {  # the second of author and publisher, after the first
     "author": "De auteur is {value}.",
     "publisher": "Het is een publicatie van {value}.",

@@ -29,8 +29,9 @@ _BYLINE = re.compile(
     r"^(?:(?:geschreven|geplaatst|gepubliceerd|toegevoegd|bijgewerkt|laatst (?:gewijzigd|bijgewerkt|aangepast)|"
     r"laatste (?:wijziging|update)|door|auteur|"
     r"datum|published|posted|by)\b[^.!?]{0,120}$)", re.IGNORECASE)
+_MODIFIED = re.compile(r"\b(?:bijgewerkt|gewijzigd|aangepast|update)\b", re.IGNORECASE)
 _AUTHOR = re.compile(
-    r"(?i:\bdoor|auteur:?|geschreven door|\bby)\s+([A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|"
+    r"(?i:\bdoor|auteur:?|tekst:|geschreven door|\bby)\s+([A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|"
     r"[A-ZÀ-Ý][\w'’.-]+)){0,4})")
 _CREDIT = re.compile(r"^(?:foto|beeld|illustratie|fotografie|afbeelding|photo|image)\s*(?:[:©(]|credits?\b)|©",
                      re.IGNORECASE)
@@ -46,7 +47,8 @@ _CTA = re.compile(
     r"cookies?|deel dit|delen via|lees (?:meer|verder|ook)|solliciteer\w*|vacatures?|"
     r"neem (?:gerust )?contact op|gaan graag in gesprek|bel (?:ons|gerust)|mail (?:ons|gerust)|stel je vraag|"
     r"(?:ons|gerust) (?:mailen|bellen)|te (?:bekijken|downloaden|lezen|vinden) (?:op|via) (?:de|onze) website|"
-    r"terug naar|accepteren|weigeren|annuleren|versturen)\b", re.IGNORECASE)
+    r"terug naar|accepteren|weigeren|annuleren|versturen|(?:direct |ga |spring )?naar (?:de )?(?:hoofd)?inhoud)\b",
+    re.IGNORECASE)
 # Weaker calls to action ("aanmelden", "bekijk de"): chrome only in a short line that states no number or date.
 _CTA_WEAK = re.compile(r"\b(aanmelden|inschrijven|bekijk (?:de|alle|onze))\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+•·▪◦–]|\d{1,2}[.)])\s+")
@@ -59,7 +61,8 @@ _CHROME_ROLES = {"navigation", "banner", "contentinfo", "dialog", "alertdialog",
 _CHROME_CLASS = re.compile(
     r"(?:^|[\s_-])(cookie\w*|consent|share|sharing|social|newsletter|nieuwsbrief|breadcrumbs?|kruimelpad|"
     r"related|gerelateerd|lees-?ook|popup|modal|overlay|banner|cta|vacature\w*|vacanc\w*|jobs?|sidebar|"
-    r"widget|advert\w*|promo\w*|subscribe|tags?|meta|byline|author|auteur|credits?|caption|skip)(?:$|[\s_-])",
+    r"widget|advert\w*|promo\w*|subscribe|tags?|meta|byline|author|auteur|credits?|caption|\w*bijschrift|"
+    r"onderschrift|skip)(?:$|[\s_-])",
     re.IGNORECASE)
 
 
@@ -121,6 +124,11 @@ def byline_fields(line: str) -> dict[str, str] | None:
     out = {}
     if date:
         out["date"] = date
+    # "Gepubliceerd op 2 oktober 2025 | Laatst gewijzigd op 14 oktober 2025": the date after the change word is
+    # when it was last changed (and the publication date when the line states no other).
+    if (m := _MODIFIED.search(s)) and (changed := parse_date(s[m.end():])):
+        out["modified"] = changed
+        out["date"] = parse_date(s[:m.start()]) or changed
     if m := _AUTHOR.search(s):
         name = re.split(r"\s*(?:\||,|·|•| op | - | – )\s*", m.group(1))[0].strip(" .")
         if name and not parse_date(name) and name.lower() not in MONTHS:
@@ -143,7 +151,9 @@ def chrome_reason(text: str, *, link_density: float = 0.0) -> str | None:
         return "byline"
     if is_credit(s):
         return "credit"
-    if _BREADCRUMB.match(s) and len(words) <= 20:
+    trail = re.split(r"\s+[>»›]\s+", s)
+    if (_BREADCRUMB.match(s) or (len(trail) >= 2 and all(len(p.split()) <= 4 for p in trail)
+                                 and not s.endswith(_SENTENCE_END))) and len(words) <= 20:
         return "breadcrumb"
     single = len(split_sentences(s)) <= 1  # a line of several sentences is text; its sentences are judged alone
     segments = len(re.split(r"\s+[|·•]\s+", s)) > 1  # "Gemeente X | Telefoon 14 0488 | Markt 1": a footer
@@ -154,6 +164,10 @@ def chrome_reason(text: str, *, link_density: float = 0.0) -> str | None:
                    or (_CTA_WEAK.search(s) and len(words) <= 12 and not re.search(r"\d", s))):
         return "call to action"
     if link_density >= 0.6 and len(words) <= 30:
+        return "links"
+    # "Wonen | Ondernemen | Bestuur | Contact", "Deel deze pagina: Facebook | X | LinkedIn": a row of labels.
+    parts = re.split(r"\s+[|·•]\s+", s)
+    if len(parts) >= 3 and all(len(p.split()) <= 4 for p in parts) and not s.endswith((".", "?", "!")):
         return "links"
     if len(words) <= 4 and not s.endswith(_SENTENCE_END) and (s.isupper() or link_density > 0):
         return "button"
@@ -273,13 +287,17 @@ def text_blocks(text: str, fallback_title: str) -> ReadDocument:
 
     def followed_by_prose(n: int) -> bool:
         rest = [x for x in lines[n + 1:n + 8] if x and not _URL_LINE.match(x) and byline_fields(x) is None]
-        return bool(rest) and (_is_prose(rest[0]) or (len(rest) > 1 and looks_like_heading(rest[0])
+        # A two-word line ("Demonstratie melden") is a title only right above the text; a menu's last item
+        # ("Over ons") is followed by the real title first.
+        short = len(lines[n].split()) < 3
+        return bool(rest) and (_is_prose(rest[0]) or (not short and len(rest) > 1 and looks_like_heading(rest[0])
                                                        and _is_prose(rest[1])))
 
     first_prose = next((n for n, line in enumerate(lines)
                         if _is_prose(line) and (len(line.split()) > 20 or line.endswith("."))), len(lines))
+    long_candidates = [n for n in candidates if len(lines[n].split()) >= 3]
     chosen = next((n for n in candidates if n < first_prose and followed_by_prose(n)),
-                  candidates[0] if candidates and candidates[0] < first_prose else None)
+                  long_candidates[0] if long_candidates and long_candidates[0] < first_prose else None)
     if chosen is not None:
         doc.title, start = lines[chosen], chosen + 1
     else:
@@ -371,9 +389,9 @@ def _merge_list_runs(doc: ReadDocument) -> None:
 
 def _looks_like_title(line: str) -> bool:
     words = line.split()
-    return (3 <= len(words) <= 20 and not _BULLET.match(line) and byline_fields(line) is None
-            and chrome_reason(line) is None and not line.endswith((".", ";", ",")) and "http" not in line
-            and not line.isupper())
+    return (2 <= len(words) <= 20 and not _BULLET.match(line) and byline_fields(line) is None
+            and all(chrome_reason(part) is None for part in [line, *split_sentences(line)])
+            and not line.endswith((".", ";", ",")) and "http" not in line and not line.isupper())
 
 
 def _is_heading_line(line: str) -> bool:
