@@ -193,3 +193,42 @@ def test_a_page_that_says_when_it_was_last_changed_gets_both_dates_in_its_date_a
     [doc], _ = load_corpus(corpus)
     assert doc.metadata["date"] == "2025-10-02" and doc.metadata["modified"] == "2025-10-14"
     assert "gewijzigd" not in doc.text
+
+
+def test_label_rows_skip_links_short_titles_tekst_bylines_captions_and_title_page_fields(tmp_path):
+    """Chrome shapes from a blind set, by general signals: a row of '|' labels and a skip link before a two-word
+    title; a 'Tekst: Naam | datum' byline and a bijschrift caption in HTML; 'Label: waarde' lines on a PDF's
+    title page (the author from 'Opgesteld door')."""
+    from fpdf import FPDF
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "demonstratie.txt").write_text(
+        "Gemeente Almstad\nDirect naar de inhoud\nWonen en leven | Ondernemen | Bestuur | Contact\n\n"
+        "Demonstratie melden\nLaatst gewijzigd: 9 januari 2026\n\n"
+        "Iedereen mag demonstreren. U meldt een demonstratie minimaal 48 uur vooraf bij de burgemeester.\n\n"
+        "Deel deze pagina: Facebook | X | LinkedIn | WhatsApp\n", encoding="utf-8")
+    (corpus / "informatiepunt.html").write_text(
+        "<html><body><main><h1>Het Informatiepunt Digitale Overheid helpt</h1>"
+        "<div class='byline'>Tekst: Hanneke Smulders | 27 januari 2026</div>"
+        "<div class='bijschrift'>Medewerker Yusuf Demir helpt een bezoeker bij het informatiepunt.</div>"
+        "<p>Steeds meer zaken met de overheid regel je online. In de bibliotheek helpen medewerkers inwoners die "
+        "daar moeite mee hebben, gratis en zonder afspraak.</p></main></body></html>", encoding="utf-8")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", size=16)
+    pdf.multi_cell(0, 8, new_x="LMARGIN", new_y="NEXT", text="Uitvoeringsplan inburgering 2026")
+    pdf.set_font("Helvetica", size=10)
+    for line in ("Datum: 3 februari 2026", "Versie: 1.0, vastgesteld door het college",
+                 "Opgesteld door: Nadia Bouzian, beleidsadviseur inburgering"):
+        pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text=line)
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Sinds 2022 zijn gemeenten verantwoordelijk voor de "
+                   "inburgering van nieuwkomers. Zij begeleiden inburgeringsplichtigen vanaf het begin.")
+    (corpus / "uitvoeringsplan.pdf").write_bytes(bytes(pdf.output()))
+    docs = {d.id: d for d in load_corpus(corpus)[0]}
+    txt, html, plan = docs["demonstratie"], docs["informatiepunt"], docs["uitvoeringsplan"]
+    assert txt.title == "Demonstratie melden"
+    assert "Facebook" not in txt.text and "Ondernemen" not in txt.text and "inhoud" not in txt.text
+    assert html.metadata["author"] == "Hanneke Smulders" and "Yusuf" not in html.text
+    assert plan.metadata["author"] == "Nadia Bouzian" and plan.metadata["date"] == "2026-02-03"
+    assert "Versie" not in plan.text and "Opgesteld" not in plan.text and "inburgering van nieuwkomers" in plan.text
