@@ -138,10 +138,8 @@ class ExtractiveComposer:
         passage = next(p for p in evidence.passages if p.chunk.document_id == unit.document_id)
         chunk = passage.chunk
         title = str(chunk.metadata.get("title", ""))
-        text = prompts.metadata_answer(decision.meta_field or "", title, str(unit.value))
-        modified = str(chunk.metadata.get("modified") or "")
-        if decision.meta_field == "date" and modified and modified != str(unit.value):
-            text = text[:-1] + " " + prompts.METADATA_MODIFIED.format(value=prompts.dutch_date(modified))
+        text = prompts.metadata_answer(decision.meta_field or "", title, str(unit.value),
+                                       modified=str(chunk.metadata.get("modified") or ""))
         if len(decision.units) > 1:  # the writer and the organisation: both stated, both said
             second = decision.units[1]
             text += " " + prompts.METADATA_ALSO.get(second.meta_field or "", "").format(value=second.value)

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import ConfigurationError, DocumentLoadError
-from advisor.reader import ReadDocument, chrome_reason, html_blocks, looks_like_heading, markdown_blocks, text_blocks
+from advisor.reader import (ReadDocument, byline_fields, chrome_reason, html_blocks, looks_like_heading, markdown_blocks,
+                            parse_date, text_blocks)
 from advisor.text import split_sentences
 from advisor.types import Block, Document, Section, SkippedFile
 
@@ -559,8 +560,6 @@ _TITLE_PAGE_AUTHOR = re.compile(r"^(?:opgesteld|geschreven) door:\s+([^,;|]+)", 
 
 def _title_page_date(line: str) -> str | None:
     """The date of a title-page line that is only a place and a date ("Utrecht, september 2022"), else None."""
-    from advisor.reader import parse_date
-
     words = line.split()
     if not words or len(words) > 5 or line.endswith((".", ":", ";", "?", "!")) or not line[0].isupper():
         return None
@@ -570,7 +569,6 @@ def _title_page_date(line: str) -> str | None:
 def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
     """Drop running headers and footers (a line on several pages, page numbers aside) and byline lines; a
     byline's author and date become metadata when the PDF's own metadata lacks them."""
-    from advisor.reader import byline_fields
 
     def key(line: str) -> str:
         return re.sub(r"\d+", "#", " ".join(line.split()).casefold())
@@ -586,8 +584,8 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
             stripped = line.strip()
             reason = None
             fields = byline_fields(stripped) if stripped else None
-            if fields is None and number == 0 and _title_page_date(stripped):
-                fields = {"date": _title_page_date(stripped)}  # "Den Haag, september 2022" on the title page
+            if fields is None and number == 0 and (date := _title_page_date(stripped)):
+                fields = {"date": date}  # "Den Haag, september 2022" on the title page
             if fields is not None:
                 reason = "byline"
                 for name, value in fields.items():

@@ -93,11 +93,17 @@ def dutch_date(value: str) -> str:
     return value
 
 
-def metadata_answer(field: str, title: str, value: str) -> str:
-    if field == "date" and len(value.split("-")) == 2:  # a month, not a day: "in september 2022"
-        return METADATA_ANSWER["date"].replace(" op ", " in ").format(title=title, value=dutch_date(value))
-    value = dutch_date(value) if field == "date" else value
-    return METADATA_ANSWER.get(field, "{value}").format(title=title, value=value)
+def metadata_answer(field: str, title: str, value: str, *, modified: str = "") -> str:
+    """The answer to a metadata question; a date answer also says when the page was last changed, if it says."""
+    if field != "date":
+        return METADATA_ANSWER.get(field, "{value}").format(title=title, value=value)
+    template = METADATA_ANSWER["date"]
+    if len(value.split("-")) == 2:  # a month, not a day: "in september 2022"
+        template = template.replace(" op ", " in ")
+    text = template.format(title=title, value=dutch_date(value))
+    if modified and modified != value:
+        text = text[:-1] + " " + METADATA_MODIFIED.format(value=dutch_date(modified))
+    return text
 
 
 def metadata_missing(field: str, title: str, *, contact: str) -> str:

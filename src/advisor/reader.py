@@ -38,6 +38,7 @@ _CREDIT = re.compile(r"^(?:foto|beeld|illustratie|fotografie|afbeelding|photo|im
 # A breadcrumb trail: "U bent hier: Home / Werkwijze / Casusoverleg", "Home > Nieuws > …".
 _BREADCRUMB = re.compile(r"^(?:(?:u|je|jij) bent hier\b|you are here\b|(?:home|start|homepage|hoofdpagina)\s*[/>»›])",
                          re.IGNORECASE)
+_SEGMENTS = re.compile(r"\s+[|·•]\s+")  # "Gemeente X | Telefoon … | Markt 1", "Wonen | Ondernemen | Contact"
 _PHONE = re.compile(r"^[\s(+]*(?:\d[\s().-]*){9,13}$")
 _PHONE_IN = re.compile(r"(?:\+31|\b0)\d{1,3}[\s-]?\d{2,3}[\s-]?\d{2}[\s-]?\d{2}\b")
 # Calls to action, in the generic vocabulary of web pages (any site): a short sentence built around one of these
@@ -116,7 +117,7 @@ def byline_fields(line: str) -> dict[str, str] | None:
             len(re.sub(r"[\W\d]+", " ", _DATE_TEXT.sub("", _DATE_ISO.sub("", part))).split()) <= 2
 
     # "Gemeente X | gepubliceerd 3 maart 2025": a line of short segments, one of them a byline or a date.
-    segments = [p for p in re.split(r"\s+[|·•]\s+", s) if p]
+    segments = [p for p in _SEGMENTS.split(s) if p]
     short = len(segments) > 1 and all(len(p.split()) <= 8 for p in segments)
     if not (_BYLINE.match(s) or only_date(s)
             or (short and any(_BYLINE.match(p) or only_date(p) for p in segments))):
@@ -156,7 +157,8 @@ def chrome_reason(text: str, *, link_density: float = 0.0) -> str | None:
                                  and not s.endswith(_SENTENCE_END))) and len(words) <= 20:
         return "breadcrumb"
     single = len(split_sentences(s)) <= 1  # a line of several sentences is text; its sentences are judged alone
-    segments = len(re.split(r"\s+[|·•]\s+", s)) > 1  # "Gemeente X | Telefoon 14 0488 | Markt 1": a footer
+    parts = _SEGMENTS.split(s)
+    segments = len(parts) > 1  # "Gemeente X | Telefoon 14 0488 | Markt 1": a footer
     if _PHONE.match(s) or (single and _PHONE_IN.search(s) and (len(words) <= 6 or segments or _CTA.search(s))):
         return "phone number"
     # A call to action asks the reader to click, write or call; it states nothing about the topic.
@@ -166,7 +168,6 @@ def chrome_reason(text: str, *, link_density: float = 0.0) -> str | None:
     if link_density >= 0.6 and len(words) <= 30:
         return "links"
     # "Wonen | Ondernemen | Bestuur | Contact", "Deel deze pagina: Facebook | X | LinkedIn": a row of labels.
-    parts = re.split(r"\s+[|·•]\s+", s)
     if len(parts) >= 3 and all(len(p.split()) <= 4 for p in parts) and not s.endswith((".", "?", "!")):
         return "links"
     if len(words) <= 4 and not s.endswith(_SENTENCE_END) and (s.isupper() or link_density > 0):

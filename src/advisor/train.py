@@ -129,15 +129,17 @@ def _vectors(examples: Sequence[Example]) -> np.ndarray:
     return np.stack([e.evidence.query.own_vector for e in examples])
 
 
-def fit_guardrail(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict], examples: Sequence[Example],
-                  *, c: float = 1.0) -> LinearModel:
+def guardrail_rows(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict], examples: Sequence[Example]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The guardrail's input (question vectors) and class indices: the phrasings plus the written items."""
     examples = _written(examples)
-    texts = [p["text"] for p in phrasings]
-    x = np.vstack([np.stack([embed(t) for t in texts]), _vectors(examples)])
+    x = np.vstack([np.stack([embed(p["text"]) for p in phrasings]), _vectors(examples)])
     labels = [p["label"] for p in phrasings] + [e.guard for e in examples]
-    y = np.asarray([GUARD_CLASSES.index(label) for label in labels])
-    dims = [f"e{i}" for i in range(x.shape[1])]
-    return _fit(x, y, GUARD_CLASSES, dims, c=c)
+    return x, np.asarray([GUARD_CLASSES.index(label) for label in labels])
+
+
+def fit_guardrail(x: np.ndarray, y: np.ndarray, *, c: float = 1.0) -> LinearModel:
+    return _fit(x, y, GUARD_CLASSES, [f"e{i}" for i in range(x.shape[1])], c=c)
 
 
 def _written(examples: Sequence[Example]) -> list[Example]:
@@ -266,17 +268,17 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
 
     # The guardrail's regularisation and threshold are chosen on dev: the held-back fifth of its phrasings plus
     # the dev items (best accuracy; ties go to the stronger regularisation).
-    g_x = np.vstack([np.stack([embed(p["text"]) for p in guard_dev]), _vectors(_written(dev_ex))])
-    g_y = np.asarray([p["label"] != "benign" for p in guard_dev] + [e.guard != "benign" for e in _written(dev_ex)])
-    guardrail, best = None, -1.0
+    fit_x, fit_y = guardrail_rows(embed, guard_fit, train_ex)
+    g_x, g_classes = guardrail_rows(embed, guard_dev, dev_ex)
+    g_y = g_classes != GUARD_CLASSES.index("benign")
+    guardrail, guard_accuracy = None, -1.0
     for c in GUARD_C_GRID:
-        candidate = fit_guardrail(embed, guard_fit, train_ex, c=c)
+        candidate = fit_guardrail(fit_x, fit_y, c=c)
         g_p = 1.0 - candidate.proba(g_x)[:, GUARD_CLASSES.index("benign")]
         candidate.spec["threshold"] = best_threshold(g_p, g_y)
         accuracy = float(((g_p >= candidate.spec["threshold"]) == g_y).mean())
-        if accuracy > best + 1e-9:
-            guardrail, best, g_p_best = candidate, accuracy, g_p
-    g_p = g_p_best
+        if accuracy > guard_accuracy + 1e-9:
+            guardrail, guard_accuracy = candidate, accuracy
 
     intent_rows = [json.loads(line) for line in intents.read_text(encoding="utf-8").splitlines() if line.strip()] \
         if intents.is_file() else []
@@ -321,7 +323,7 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
                    "guardrail_phrasings_fit": len(guard_fit), "guardrail_phrasings_dev": len(guard_dev)},
         "dev": {"decision_accuracy": float(((dp >= decision.spec["threshold"]) == dy)[written].mean()),
                 "loo_refused": float((dp[~written] < decision.spec["threshold"]).mean()) if (~written).any() else None,
-                "guardrail_accuracy": float(((g_p >= guardrail.spec["threshold"]) == g_y).mean()),
+                "guardrail_accuracy": guard_accuracy,
                 "intent_accuracy": float(((i_p >= intent.spec["threshold"]) == i_y).mean())},
     }
     write({"guardrail": guardrail, "intent": intent, "selection": selection, "decision": decision}, settings, info,
