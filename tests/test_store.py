@@ -73,3 +73,13 @@ def test_prune_keeps_current_and_previous_and_drops_abandoned(tmp_path):
 def test_bad_chroma_url_is_a_configuration_error(tmp_path):
     with pytest.raises(ConfigurationError):
         VectorStore(tmp_path, chroma_url="localhost:8000")
+
+
+def test_version_ids_sort_in_creation_order_across_a_second_boundary(monkeypatch):
+    import time
+
+    readings = iter([1000.999, 1001.001, 1001.002, 1001.003])  # each id may read the clock more than once
+    monkeypatch.setattr(time, "time", lambda: next(readings))
+    first, second = new_version_id(), new_version_id()
+    assert first[:19] < second[:19]
+    assert first[1:15] == time.strftime("%Y%m%d%H%M%S", time.localtime(1000.999)) and first[15:18] == "999"

@@ -50,8 +50,11 @@ class StoredRecords:
 
 
 def new_version_id() -> str:
-    """Sortable, unique version ids (time first, then randomness for concurrent writers)."""
-    return f"v{time.strftime('%Y%m%d%H%M%S')}{int(time.time() * 1000) % 1000:03d}-{secrets.token_hex(3)}"
+    """Sortable, unique version ids (time first, then randomness for concurrent writers). The seconds and the
+    milliseconds come from one clock reading: two readings could straddle a second and sort a later version
+    first ("…31880" after "…31001" for 31.880 and 32.001)."""
+    now = time.time()
+    return f"v{time.strftime('%Y%m%d%H%M%S', time.localtime(now))}{int(now * 1000) % 1000:03d}-{secrets.token_hex(3)}"
 
 
 def _chroma_settings():
