@@ -232,3 +232,56 @@ def test_label_rows_skip_links_short_titles_tekst_bylines_captions_and_title_pag
     assert html.metadata["author"] == "Hanneke Smulders" and "Yusuf" not in html.text
     assert plan.metadata["author"] == "Nadia Bouzian" and plan.metadata["date"] == "2026-02-03"
     assert "Versie" not in plan.text and "Opgesteld" not in plan.text and "inburgering van nieuwkomers" in plan.text
+
+
+def test_a_title_bar_and_byline_above_the_body_div_and_the_site_name_in_the_title_tag(tmp_path):
+    """A page without <article>/<main> whose h1 and 'Door …' line stand in divs above the body div: they still
+    give the title and the author (not evidence); the site name after '|' in <title> is the publisher; an
+    academic title in a byline ('drs.') is part of the name, not a sentence end. A 'Lees ook' teaser after the
+    body has another page's byline: it must not become this page's author."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = " ".join(["De zeven gemeenten kopen de dagbesteding opnieuw in, met meer ruimte voor activiteiten in de "
+                     "wijk en een eenvoudiger toegang voor lichte vormen van ondersteuning."] * 4)
+    (corpus / "inkoop.html").write_text(
+        "<html><head><title>Inkoop dagbesteding | Sociaal Domein Oostland</title></head><body>"
+        "<div class='kop'><div class='naam'>Sociaal Domein Oostland</div></div>"
+        "<div class='kopregel'><h1>Nieuwe inkoop dagbesteding: wat verandert er?</h1></div>"
+        "<div class='info'>Door Karin Wessels, beleidsadviseur Wmo | 3 april 2025</div>"
+        f"<div class='tekst'><p>{body}</p><p>{body}</p></div>"
+        "<div class='teaser'><div>Door Piet Jansen | 1 maart 2024</div></div></body></html>", encoding="utf-8")
+    (corpus / "edepot.txt").write_text(
+        "Streekarchief Eemland\nHome\nContact\n\nAansluiten op het e-depot\n"
+        "Auteur: drs. Joost van Wingerden, gemeentearchivaris | 25 maart 2025\n\n"
+        "Gemeenten maken en ontvangen bijna alle informatie digitaal, en brengen die na tien jaar over.\n",
+        encoding="utf-8")
+    docs = {d.id: d for d in load_corpus(corpus)[0]}
+    page, txt = docs["inkoop"], docs["edepot"]
+    assert page.title == "Nieuwe inkoop dagbesteding: wat verandert er?"
+    assert page.metadata["author"] == "Karin Wessels" and page.metadata["date"] == "2025-04-03"
+    assert page.metadata["publisher"] == "Sociaal Domein Oostland"
+    assert "Wessels" not in page.text and "Jansen" not in page.text
+    assert txt.metadata["author"] == "drs. Joost van Wingerden" and txt.metadata["date"] == "2025-03-25"
+    assert "Wingerden" not in txt.text
+
+
+def test_pdf_title_page_line_with_a_full_date_is_the_documents_date_and_stays_text(tmp_path):
+    """'Versie 2.1, vastgesteld door het bestuur op 26 juni 2024' on the title page: the date the document states
+    for itself beats the PDF file's creation date; the line is content too (who adopted it when), so it is kept."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", size=16)
+    pdf.multi_cell(0, 8, new_x="LMARGIN", new_y="NEXT", text="Regionaal draaiboek nooddrinkwater")
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT",
+                   text="Versie 2.1, vastgesteld door het Algemeen Bestuur op 26 juni 2024")
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Bij een langdurige storing richt de veiligheidsregio "
+                   "distributiepunten in. Elke inwoner krijgt drie liter water per dag.")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "draaiboek.pdf").write_bytes(bytes(pdf.output()))
+    [doc], _ = load_corpus(corpus)
+    assert doc.metadata["date"] == "2024-06-26"
+    assert "vastgesteld door het Algemeen Bestuur op 26 juni 2024" in doc.text

@@ -444,7 +444,10 @@ def _load_pdf(data: bytes, rel: str, stem: str) -> ReadDocument:
     bp = _Boilerplate((), bp_title)
     sizes = {line: size for lines in layouts for line, size in lines}
     pages, dropped = _pdf_chrome(pages, meta)
+    stated = meta.pop("_stated_date", None)
     file_date = meta.pop("_file_date", None)
+    if stated and not meta.get("date"):
+        meta["date"] = stated
     if file_date and not meta.get("date"):  # a date the text states beats the file's creation date
         meta["date"] = file_date
     sections, heading_title, above = _pdf_sections(pages, sizes, bp)
@@ -566,6 +569,15 @@ def _title_page_date(line: str) -> str | None:
     return parse_date(line, month=True)
 
 
+def _title_page_stated_date(line: str) -> str | None:
+    """The full date of a short unpunctuated title-page line ("Versie 2.1, vastgesteld op 26 juni 2024"): the date
+    the document states for itself, which beats the file's creation date; the line stays text."""
+    words = line.split()
+    if not 5 < len(words) <= 14 or line.endswith((".", ":", ";", "?", "!")) or not line[0].isupper():
+        return None
+    return parse_date(line)
+
+
 def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
     """Drop running headers and footers (a line on several pages, page numbers aside) and byline lines; a
     byline's author and date become metadata when the PDF's own metadata lacks them."""
@@ -586,6 +598,8 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
             fields = byline_fields(stripped) if stripped else None
             if fields is None and number == 0 and (date := _title_page_date(stripped)):
                 fields = {"date": date}  # "Den Haag, september 2022" on the title page
+            if fields is None and number == 0 and (date := _title_page_stated_date(stripped)):
+                meta.setdefault("_stated_date", date)
             if fields is not None:
                 reason = "byline"
                 for name, value in fields.items():

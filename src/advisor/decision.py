@@ -27,6 +27,7 @@ MODELS_DIR = Path(__file__).parent / "models"
 DECISION_FEATURES = QUERY_FEATURES + SELECTION_FEATURES
 GUARD_REASONS = {"crime": "harmful", "legal": "legal", "injection": "injection"}
 _WHO = {"author": "publisher", "publisher": "author"}  # the two answers to "wie heeft … geschreven/gepubliceerd"
+MAX_UNITS = 5  # evidence units an answer selects at most (chosen on dev: key-fact recall 0.77 at 4, 0.81 at 5)
 
 
 class LinearModel:
@@ -158,7 +159,7 @@ def score_units(evidence: Evidence, models: Models) -> None:
         u.score = float(p)
 
 
-def select(evidence: Evidence, models: Models, max_units: int = 4) -> list[Unit]:
+def select(evidence: Evidence, models: Models, max_units: int = MAX_UNITS) -> list[Unit]:
     """The best units above the dev-chosen floor, without near-repeats; questions and empty units never."""
     floor = float(models.settings.get("select_min", 0.2))
     relative = float(models.settings.get("select_relative", 0.5))
@@ -173,7 +174,7 @@ def select(evidence: Evidence, models: Models, max_units: int = 4) -> list[Unit]
     return chosen
 
 
-def selection_and_features(evidence: Evidence, models: Models, max_units: int = 4
+def selection_and_features(evidence: Evidence, models: Models, max_units: int = MAX_UNITS
                            ) -> tuple[list[Unit], dict[str, float]]:
     """Score and select the units; the decision features are the query's plus those of the selection."""
     score_units(evidence, models)
@@ -181,7 +182,7 @@ def selection_and_features(evidence: Evidence, models: Models, max_units: int = 
     return chosen, {**evidence.features, **selection_features(evidence, chosen)}
 
 
-def decide(evidence: Evidence, models: Models, *, max_units: int = 4, refuse: bool = True) -> Decision:
+def decide(evidence: Evidence, models: Models, *, max_units: int = MAX_UNITS, refuse: bool = True) -> Decision:
     """Whether the evidence answers the query, with the units to answer from."""
     query = evidence.query
     kind, p_harm = guard(query.own_vector, models)

@@ -29,6 +29,7 @@ UNIT_FEATURES = (
     "dense", "dense_gap", "lex_own", "lex_all", "passage_rrf", "chunk_dense", "inv_rank", "position", "words",
     "is_item", "is_lead_in", "has_date", "has_number", "has_name", "ends_question",
     "when_date", "howmany_number", "who_name", "header_overlap",
+    "lex_local", "lex_local_gap", "lex_gap", "dense_rank", "prev_dense", "next_dense", "prev_lex",
 )
 
 
@@ -85,6 +86,35 @@ def weighted_coverage(terms: Sequence[str], present: frozenset[str] | set[str], 
     return sum(idf(t) for t in terms if t in present) / total if total else 0.0
 
 
+def _relative_features(query: Query, units: list[Unit]) -> None:
+    """Features of a unit against the other candidates of the same question: which of the question's words are
+    rare among the candidates (a word every candidate shares says nothing about which one answers), how far a unit
+    is from the best one, and what its neighbours in the same passage say (a detail often follows the sentence
+    that names the topic)."""
+    own = list(dict.fromkeys(query.own_terms or query.terms))
+    n = len(units)
+    weight = {t: np.log((n + 1) / (sum(t in u.terms for u in units) + 0.5)) for t in own}
+    total = sum(weight.values()) or 1.0
+    dense = sorted((u.features["dense"] for u in units), reverse=True)
+    rank = {v: i for i, v in reversed(list(enumerate(dense)))}  # ties share the better rank
+    best_dense, best_lex = (dense[0] if dense else 0.0), max((u.features["lex_own"] for u in units), default=0.0)
+    for u in units:
+        f = u.features
+        f["lex_local"] = sum(weight[t] for t in own if t in u.terms) / total
+        f["dense_gap"] = best_dense - f["dense"]
+        f["lex_gap"] = best_lex - f["lex_own"]
+        f["dense_rank"] = 1.0 / (1 + rank[f["dense"]])
+    best_local = max((u.features["lex_local"] for u in units), default=0.0)
+    for i, u in enumerate(units):
+        f = u.features
+        f["lex_local_gap"] = best_local - f["lex_local"]
+        prev = units[i - 1] if i and units[i - 1].passage is u.passage else None
+        after = units[i + 1] if i + 1 < n and units[i + 1].passage is u.passage else None
+        f["prev_dense"] = prev.features["dense"] if prev else 0.0
+        f["next_dense"] = after.features["dense"] if after else 0.0
+        f["prev_lex"] = prev.features["lex_local"] if prev else 0.0
+
+
 def build(query: Query, passages: Sequence[Passage], *, unit_vectors: Mapping[str, np.ndarray],
           analyze: Callable[[str], list[str]], idf: Callable[[str], float], max_idf: float, version: str,
           documents: Mapping[str, Mapping[str, Any]], vocabulary: set[str] | None = None) -> Evidence:
@@ -129,9 +159,7 @@ def build(query: Query, passages: Sequence[Passage], *, unit_vectors: Mapping[st
                     lead.features["is_lead_in"] = 1.0
             units.append(unit)
             previous = unit
-    best = max((u.features["dense"] for u in units), default=0.0)
-    for unit in units:
-        unit.features["dense_gap"] = best - unit.features["dense"]
+    _relative_features(query, units)
     meta_units = _meta_units(passages, documents)
     return Evidence(query=query, passages=list(passages), units=units, meta_units=meta_units,
                     features=query_features(query, passages, units, idf, max_idf, vocabulary),

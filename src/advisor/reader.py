@@ -29,9 +29,11 @@ _BYLINE = re.compile(
     r"^(?:(?:geschreven|geplaatst|gepubliceerd|toegevoegd|bijgewerkt|laatst (?:gewijzigd|bijgewerkt|aangepast)|"
     r"laatste (?:wijziging|update)|door|auteur|"
     r"datum|published|posted|by)\b[^.!?]{0,120}$)", re.IGNORECASE)
+_NAME_TITLE = re.compile(r"\b(?:drs|dr|mr|ir|ing|prof)\.", re.IGNORECASE)  # "drs. J. Jansen": not a sentence end
 _MODIFIED = re.compile(r"\b(?:bijgewerkt|gewijzigd|aangepast|update)\b", re.IGNORECASE)
 _AUTHOR = re.compile(
-    r"(?i:\bdoor|auteur:?|tekst:|geschreven door|\bby)\s+([A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|"
+    r"(?i:\bdoor|auteur:?|tekst:|geschreven door|\bby)\s+"
+    r"((?:(?:drs|dr|mr|ir|ing|prof)\.\s*)*[A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|"
     r"[A-ZÀ-Ý][\w'’.-]+)){0,4})")
 _CREDIT = re.compile(r"^(?:foto|beeld|illustratie|fotografie|afbeelding|photo|image)\s*(?:[:©(]|credits?\b)|©",
                      re.IGNORECASE)
@@ -119,8 +121,9 @@ def byline_fields(line: str) -> dict[str, str] | None:
     # "Gemeente X | gepubliceerd 3 maart 2025": a line of short segments, one of them a byline or a date.
     segments = [p for p in _SEGMENTS.split(s) if p]
     short = len(segments) > 1 and all(len(p.split()) <= 8 for p in segments)
-    if not (_BYLINE.match(s) or only_date(s)
-            or (short and any(_BYLINE.match(p) or only_date(p) for p in segments))):
+    plain = _NAME_TITLE.sub("", s)
+    if not (_BYLINE.match(plain) or only_date(s)
+            or (short and any(_BYLINE.match(_NAME_TITLE.sub("", p)) or only_date(p) for p in segments))):
         return None
     out = {}
     if date:
@@ -434,6 +437,8 @@ def html_blocks(data: bytes, fallback_title: str) -> ReadDocument:
             doc.dropped.append((clean(cap.text_content()), "caption or credit"))
         _remove(fig)
     main = _main_element(root)
+    if main is not root:
+        _read_outside_main(root, main, doc)
     for t in main.iter("time"):
         if "date" not in doc.meta and (value := parse_date(t.get("datetime", "") or t.text_content())):
             doc.meta["date"] = value
@@ -485,6 +490,8 @@ def html_blocks(data: bytes, fallback_title: str) -> ReadDocument:
                 doc.blocks.append(Block("paragraph", "\n".join(rows), headings=tuple(h for _, h in path)))
     doc.title = doc.meta.pop("_headline", None) or title_h1 or doc.meta.pop("_h1", None) \
         or doc.meta.pop("_og_title", None) or doc.meta.pop("_title", None) or fallback_title
+    if (site := doc.meta.pop("_site", None)) and site.lower() not in doc.title.lower():
+        doc.meta.setdefault("publisher", site)
     for key in ("_headline", "_h1", "_og_title", "_title"):
         doc.meta.pop(key, None)
     return doc
@@ -552,6 +559,24 @@ def _main_element(root):
     return max(holders, key=lambda el: depth[el]) if holders else root
 
 
+def _read_outside_main(root, main, doc: ReadDocument) -> None:
+    """The page's h1 and byline when they stand before the main text, outside it (a title bar, an "info" line
+    above the article body): they say what the page is called and who wrote it when; they are not evidence."""
+    inside = set(main.iter())
+    above = set(main.iterancestors())
+    for el in root.iter():
+        if el is main:
+            break  # only what precedes the main text: a "Lees ook" teaser after it has bylines of other pages
+        if not isinstance(el.tag, str) or el in inside or el in above:
+            continue
+        if el.tag == "h1":
+            doc.meta.setdefault("_h1", clean(el.text_content()))
+        elif (el.tag == "p" or (el.tag in ("div", "span") and _is_leaf_text_div(el))) and \
+                (fields := byline_fields(clean(el.text_content()))):
+            doc.dropped.append((clean(el.text_content())[:200], "byline"))
+            _merge(doc.meta, fields)
+
+
 def _read_byline_element(el, doc: ReadDocument) -> None:
     for t in el.iter("time"):
         if value := parse_date(t.get("datetime", "") or t.text_content()):
@@ -614,7 +639,10 @@ def _html_meta(root) -> dict[str, Any]:
         meta["_og_title"] = value
     titles = root.xpath("//title/text()")
     if titles and clean(titles[0]):
-        meta["_title"] = re.split(r"\s+[|–—-]\s+", clean(titles[0]))[0]
+        parts = re.split(r"\s+[|–—-]\s+", clean(titles[0]))
+        meta["_title"] = parts[0]
+        if len(parts) > 1 and len(parts[-1].split()) <= 6:
+            meta["_site"] = parts[-1]  # "Artikel | Gemeente X": the site that publishes the page
     lang = root.get("lang")
     if lang:
         meta["language"] = lang.lower()

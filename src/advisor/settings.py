@@ -26,7 +26,7 @@ class RetrievalSettings(BaseModel):
 class AnswerSettings(BaseModel):
     """How the extractive answer is composed."""
 
-    max_units: int = Field(4, ge=1, le=10, description="Evidence units (sentences, list items) an answer "
+    max_units: int = Field(5, ge=1, le=10, description="Evidence units (sentences, list items) an answer "
                            "selects at most; a selected list's lead-in brings its items along.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are rejected.")
     max_turns: int = Field(20, ge=0, description="Earlier turns accepted with a question.")

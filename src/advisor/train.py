@@ -27,7 +27,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .decision import DECISION_FEATURES, MODELS_DIR, LinearModel, Models, intent_input, selection_and_features
+from .decision import (DECISION_FEATURES, MAX_UNITS, MODELS_DIR, LinearModel, Models, intent_input,
+                       selection_and_features)
 from .evaluation import EvalItem, fact_found, leave_one_out, load_dataset, validate_dataset
 from .evidence import UNIT_FEATURES, Evidence
 from .text import normalize
@@ -184,7 +185,8 @@ def fit_selection(examples: Sequence[Example]) -> LinearModel:
     return _fit(np.asarray(rows, dtype=np.float32), np.asarray(labels), ("no", "yes"), UNIT_FEATURES, c=1.0)
 
 
-def decision_rows(examples: Sequence[Example], models: Models, max_units: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def decision_rows(examples: Sequence[Example], models: Models, max_units: int = MAX_UNITS
+                  ) -> tuple[np.ndarray, np.ndarray]:
     rows, labels = [], []
     for e in examples:
         _, f = selection_and_features(e.evidence, models, max_units)
