@@ -174,6 +174,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# Blind sets whose errors were looked at count as dev (evals/README.md): they join dev where thresholds are chosen.
+DEFAULT_ALSO_DEV = ("test", "test2", "test3", "test4", "test5")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -181,10 +185,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .settings import get_settings
     from .train import train
 
+    from .evaluation import resolve_dataset
+
     settings = get_settings()
+    also = []
+    for name in args.also_dev if args.also_dev is not None else DEFAULT_ALSO_DEV:
+        if name == "none":
+            continue
+        spec = resolve_dataset(name)
+        also.append((name, spec.path, spec.corpus))
     with tempfile.TemporaryDirectory(prefix="advisor-train-") as tmp:
-        def make_advisor(corpus: Path) -> Advisor:
-            run = settings.model_copy(update={"data_dir": Path(tmp) / corpus.name, "corpus_dir": corpus,
+        made = iter(range(1_000))
+
+        def make_advisor(corpus: Path) -> Advisor:  # one index per set (every set's folder is called "corpus")
+            run = settings.model_copy(update={"data_dir": Path(tmp) / f"{next(made)}-{corpus.name}",
+                                              "corpus_dir": corpus,
                                               "chroma_url": None, "refresh_seconds": 0})
             advisor = Advisor(run)
             advisor.ingest(corpus)
@@ -192,7 +207,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         train(make_advisor=make_advisor, train_items=Path(args.train), train_corpus=Path(args.train_corpus),
               dev_items=Path(args.dev), dev_corpus=Path(args.dev_corpus), guardrails=Path(args.guardrails),
-              intents=Path(args.intents),
+              intents=Path(args.intents), also_dev=also,
               out=Path(args.out) if args.out else Path(__file__).parent / "models", limit=args.limit)
     return 0
 
@@ -373,6 +388,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-corpus", default="evals/train/corpus")
     p.add_argument("--dev", default="evals/dev/items")
     p.add_argument("--dev-corpus", default="evals/dev/corpus")
+    p.add_argument("--also-dev", action="append", metavar="DATASET",
+                   help="a dataset of evals/config.toml that joins dev for choosing thresholds (repeatable; default: "
+                        f"the blind sets that were looked at since, {', '.join(DEFAULT_ALSO_DEV)}; "
+                        "--also-dev none for evals/dev alone)")
     p.add_argument("--guardrails", default="evals/guardrails/train.jsonl")
     p.add_argument("--intents", default="evals/intents/train.jsonl")
     p.add_argument("--out", help="folder for the model files (default: the package's advisor/models)")

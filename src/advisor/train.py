@@ -245,33 +245,42 @@ def write(models: dict[str, LinearModel], settings: dict[str, Any], info: dict[s
 
 
 def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpus: Path, dev_items: Path,
-          dev_corpus: Path, guardrails: Path, intents: Path = Path("evals/intents/train.jsonl"), out: Path = MODELS_DIR, limit: int | None = None,
+          dev_corpus: Path, guardrails: Path, intents: Path = Path("evals/intents/train.jsonl"),
+          also_dev: Sequence[tuple[str, Path, Path]] = (), out: Path = MODELS_DIR, limit: int | None = None,
           log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Fit on train, choose thresholds on dev, write the artefacts; returns the training summary."""
+    """Fit on train, choose thresholds on dev, write the artefacts; returns the training summary.
+
+    `also_dev` (name, items, corpus): more sets that join dev where thresholds and regularisation are chosen
+    (blind sets that were looked at count as dev); nothing is fitted on them."""
     from .corpus import load_corpus
 
     phrasings = [json.loads(line) for line in guardrails.read_text(encoding="utf-8").splitlines() if line.strip()]
     guard_fit, guard_dev = split_phrasings(phrasings)
     sets = {}
-    for name, items_path, corpus in (("train", train_items, train_corpus), ("dev", dev_items, dev_corpus)):
+    for name, items_path, corpus in (("train", train_items, train_corpus), ("dev", dev_items, dev_corpus),
+                                     *also_dev):
         items = load_dataset(items_path)
         if limit:
             items = items[:limit]
         documents, _ = load_corpus(corpus)
         problems = validate_dataset(items, documents)
+        if name not in ("train", "dev"):  # a blind set nobody may edit: a quote the loader misreads is reported
+            problems = [p for p in problems if "quote not verbatim" not in p]  # by eval, as there
         if problems:
             raise ValueError(f"invalid {name} set:\n  " + "\n  ".join(problems))
         loo = leave_one_out(items, documents)
         advisor = make_advisor(corpus)
         log(f"{name}: {len(items)} items + {len(loo)} leave-one-out negatives over {len(documents)} documents")
         sets[name] = (advisor, collect(advisor, items, loo=loo))
-    train_ex, dev_ex = sets["train"][1], sets["dev"][1]
+    train_ex = sets["train"][1]
+    dev_ex = [e for name in ("dev", *(n for n, _, _ in also_dev)) for e in sets[name][1]]
     embed = sets["train"][0].embedder.embed_query
 
     # The guardrail's regularisation and threshold are chosen on dev: the held-back fifth of its phrasings plus
-    # the dev items (best accuracy; ties go to the stronger regularisation).
+    # the evals/dev items (best accuracy; ties go to the stronger regularisation). Not on the blind sets that
+    # joined dev: nearly all their questions are benign, and an accuracy-best cut there trades crime recall away.
     fit_x, fit_y = guardrail_rows(embed, guard_fit, train_ex)
-    g_x, g_classes = guardrail_rows(embed, guard_dev, dev_ex)
+    g_x, g_classes = guardrail_rows(embed, guard_dev, sets["dev"][1])
     g_y = g_classes != GUARD_CLASSES.index("benign")
     guardrail, guard_accuracy = None, -1.0
     for c in GUARD_C_GRID:
@@ -318,8 +327,10 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
     info = {
         "command": "advisor train",
         "data": {"train": str(train_items), "train_corpus": str(train_corpus), "dev": str(dev_items),
-                 "dev_corpus": str(dev_corpus), "guardrails": str(guardrails), "intents": str(intents),
-                 "digest": _digest([train_items, train_corpus, dev_items, dev_corpus, guardrails, intents])},
+                 "dev_corpus": str(dev_corpus), "also_dev": {n: str(p) for n, p, _ in also_dev},
+                 "guardrails": str(guardrails), "intents": str(intents),
+                 "digest": _digest([train_items, train_corpus, dev_items, dev_corpus, guardrails, intents,
+                                    *(p for _, items, corpus in also_dev for p in (items, corpus))])},
         "counts": {"train_examples": len(train_ex), "dev_examples": len(dev_ex),
                    "decision_rows_train": int(len(y)), "decision_rows_dev": int(len(dy)),
                    "guardrail_phrasings_fit": len(guard_fit), "guardrail_phrasings_dev": len(guard_dev)},
