@@ -285,3 +285,33 @@ def test_pdf_title_page_line_with_a_full_date_is_the_documents_date_and_stays_te
     [doc], _ = load_corpus(corpus)
     assert doc.metadata["date"] == "2024-06-26"
     assert "vastgesteld door het Algemeen Bestuur op 26 juni 2024" in doc.text
+
+
+def test_pdf_bullet_paragraphs_are_one_list_with_its_lead_in(tmp_path):
+    """A PDF list whose bullet items ('•', '*', '▪') come out as separate paragraphs is read as one list: the items are units that
+    travel with their lead-in, not loose sentences starting with a bullet."""
+    from fpdf import FPDF
+
+    from advisor.chunking import chunk_units
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", size=16)
+    pdf.multi_cell(0, 8, new_x="LMARGIN", new_y="NEXT", text="Beleidslijn Wet Bibob")
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT",
+                   text="De burgemeester past de wet toe bij aanvragen voor de volgende vergunningen:")
+    for item in ("een exploitatievergunning voor een horecabedrijf;", "een vergunning voor een seksbedrijf;",
+                 "een aanwezigheidsvergunning voor speelautomaten."):
+        pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text=f"* {item}")  # core fonts have no "•"
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="In 2024 voerde de gemeente 57 toetsen uit.")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bibob.pdf").write_bytes(bytes(pdf.output()))
+    [doc], _ = load_corpus(corpus)
+    chunks = split(doc, count_tokens=lambda t: len(t.split()), max_tokens=512)
+    units = [(kind, text) for c in chunks for _, text, kind in chunk_units(c.text)]
+    items = [text for kind, text in units if kind == "item"]
+    assert len(items) == 3 and items[0].startswith("een exploitatievergunning")
+    lead = next(i for i, (kind, text) in enumerate(units) if text.endswith("vergunningen:"))
+    assert units[lead + 1][0] == "item"

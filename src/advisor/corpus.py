@@ -348,9 +348,24 @@ def _build_sections(events, title: str, bp: _Boilerplate) -> list[Section]:
 
 
 def _blocks_from_sections(sections: Sequence[Section]) -> list[Block]:
-    """Paragraph blocks for formats read as sections (PDF, DOCX)."""
-    return [Block("paragraph", para, headings=s.headings, page=s.page)
-            for s in sections for para in s.text.split("\n\n") if para.strip()]
+    """Blocks for formats read as sections (PDF, DOCX): paragraphs, and a run of two or more bullet paragraphs
+    ("• item", "- item", "1. item") as one list, so that its items are units with their lead-in."""
+    blocks: list[Block] = []
+    for s in sections:
+        paras = [p for p in s.text.split("\n\n") if p.strip()]
+        i = 0
+        while i < len(paras):
+            j = i
+            while j < len(paras) and _PDF_BULLET.match(paras[j].strip()):
+                j += 1
+            if j - i >= 2:
+                items = tuple(_PDF_MARKER.sub("", " ".join(p.split())) for p in paras[i:j])
+                blocks.append(Block("list", "", items=items, headings=s.headings, page=s.page))
+                i = j
+                continue
+            blocks.append(Block("paragraph", paras[i], headings=s.headings, page=s.page))
+            i += 1
+    return blocks
 
 
 def sections_from_blocks(blocks: Sequence[Block]) -> list[Section]:
@@ -623,6 +638,7 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
 
 
 _PDF_BULLET = re.compile(r"^(?:[-•▪◦*–]|\d{1,2}[.)])\s+\S")
+_PDF_MARKER = re.compile(r"^(?:[-•▪◦*–]|\d{1,2}[.)])\s+")
 
 
 def _pdf_paragraphs(text: str, bp: _Boilerplate) -> str:

@@ -27,9 +27,10 @@ Progress = Callable[[int, int, str], None]
 
 # Bumped whenever what an index version stores changes (2: sentence vectors; 3: one vector per evidence unit,
 # list items included; 4: metadata checked, instruction sentences left out; 5: breadcrumbs, author bios and
-# title-page fields left out, a `modified` date kept), so an index built by older code is rebuilt by the next
+# title-page fields left out, a `modified` date kept; 6: bylines above the body, <title> publisher, a PDF's bullet
+# paragraphs as list units), so an index built by older code is rebuilt by the next
 # ingest instead of being served.
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 
 
 @contextmanager
