@@ -31,6 +31,24 @@ def _load(tmp_path: Path, name: str):
     return documents[0], json.loads((FIXTURES / f"{name}.expected.json").read_text(encoding="utf-8"))
 
 
+def _read_pdf(tmp_path: Path, title: str, lines: list[str]):
+    """A one-page PDF: a bold title, then body lines at 10 pt (one paragraph each), read by the loader."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", size=16)
+    pdf.multi_cell(0, 8, new_x="LMARGIN", new_y="NEXT", text=title)
+    pdf.set_font("Helvetica", size=10)
+    for line in lines:
+        pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text=line)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "document.pdf").write_bytes(bytes(pdf.output()))
+    [doc], _ = load_corpus(corpus)
+    return doc
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_metadata_is_what_the_page_states(tmp_path, name):
     doc, expected = _load(tmp_path, name)
@@ -138,22 +156,12 @@ def test_pdf_font_sizes_give_title_headings_and_drop_the_header_above_the_title(
 def test_pdf_title_page_month_date_beats_the_files_creation_date(tmp_path):
     """'Utrecht, september 2022' on the title page is the publication date (month precision), not the date the
     PDF file was made; the metadata answer says "in september 2022"."""
-    from fpdf import FPDF
-
     from advisor.prompts import metadata_answer
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", size=16)
-    pdf.multi_cell(0, 8, new_x="LMARGIN", new_y="NEXT", text="Handreiking weerbare medewerkers")
-    pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Utrecht, september 2022")
-    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Sinds september 2022 werken gemeenten met deze "
-                   "handreiking. Zij bespreken agressie in het team en melden elk incident.")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "handreiking.pdf").write_bytes(bytes(pdf.output()))
-    [doc], _ = load_corpus(corpus)
+    doc = _read_pdf(tmp_path, "Handreiking weerbare medewerkers", [
+        "Utrecht, september 2022",
+        "Sinds september 2022 werken gemeenten met deze handreiking. Zij bespreken agressie in het team en melden "
+        "elk incident."])
     assert doc.metadata["date"] == "2022-09"
     assert "Sinds september 2022 werken gemeenten" in doc.text  # a body sentence with a month is kept
     assert "Utrecht, september 2022" not in doc.text
@@ -270,47 +278,25 @@ def test_a_title_bar_and_byline_above_the_body_div_and_the_site_name_in_the_titl
 def test_pdf_title_page_line_with_a_full_date_is_the_documents_date_and_stays_text(tmp_path):
     """'Versie 2.1, vastgesteld door het bestuur op 26 juni 2024' on the title page: the date the document states
     for itself beats the PDF file's creation date; the line is content too (who adopted it when), so it is kept."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", size=16)
-    pdf.multi_cell(0, 8, new_x="LMARGIN", new_y="NEXT", text="Regionaal draaiboek nooddrinkwater")
-    pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT",
-                   text="Versie 2.1, vastgesteld door het Algemeen Bestuur op 26 juni 2024")
-    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Bij een langdurige storing richt de veiligheidsregio "
-                   "distributiepunten in. Elke inwoner krijgt drie liter water per dag.")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "draaiboek.pdf").write_bytes(bytes(pdf.output()))
-    [doc], _ = load_corpus(corpus)
+    doc = _read_pdf(tmp_path, "Regionaal draaiboek nooddrinkwater", [
+        "Versie 2.1, vastgesteld door het Algemeen Bestuur op 26 juni 2024",
+        "Bij een langdurige storing richt de veiligheidsregio distributiepunten in. Elke inwoner krijgt drie liter "
+        "water per dag."])
     assert doc.metadata["date"] == "2024-06-26"
     assert "vastgesteld door het Algemeen Bestuur op 26 juni 2024" in doc.text
 
 
 def test_pdf_bullet_paragraphs_are_one_list_with_its_lead_in(tmp_path):
-    """A PDF list whose bullet items ('•', '*', '▪') come out as separate paragraphs is read as one list: the items are units that
-    travel with their lead-in, not loose sentences starting with a bullet."""
-    from fpdf import FPDF
-
+    """A PDF list whose bullet items ('•', '*', '▪') come out as separate paragraphs is read as one list: the items
+    are units that travel with their lead-in, not loose sentences starting with a bullet."""
     from advisor.chunking import chunk_units
 
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", size=16)
-    pdf.multi_cell(0, 8, new_x="LMARGIN", new_y="NEXT", text="Beleidslijn Wet Bibob")
-    pdf.set_font("Helvetica", size=10)
-    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT",
-                   text="De burgemeester past de wet toe bij aanvragen voor de volgende vergunningen:")
-    for item in ("een exploitatievergunning voor een horecabedrijf;", "een vergunning voor een seksbedrijf;",
-                 "een aanwezigheidsvergunning voor speelautomaten."):
-        pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text=f"* {item}")  # core fonts have no "•"
-    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="In 2024 voerde de gemeente 57 toetsen uit.")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "bibob.pdf").write_bytes(bytes(pdf.output()))
-    [doc], _ = load_corpus(corpus)
+    items = ("een exploitatievergunning voor een horecabedrijf;", "een vergunning voor een seksbedrijf;",
+             "een aanwezigheidsvergunning voor speelautomaten.")
+    doc = _read_pdf(tmp_path, "Beleidslijn Wet Bibob", [
+        "De burgemeester past de wet toe bij aanvragen voor de volgende vergunningen:",
+        *(f"* {item}" for item in items),  # core fonts have no "•"
+        "In 2024 voerde de gemeente 57 toetsen uit."])
     chunks = split(doc, count_tokens=lambda t: len(t.split()), max_tokens=512)
     units = [(kind, text) for c in chunks for _, text, kind in chunk_units(c.text)]
     items = [text for kind, text in units if kind == "item"]

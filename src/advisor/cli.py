@@ -179,13 +179,13 @@ DEFAULT_ALSO_DEV = ("test", "test2", "test3", "test4", "test5")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import itertools
     import tempfile
 
     from .advisor import Advisor
+    from .evaluation import resolve_dataset
     from .settings import get_settings
     from .train import train
-
-    from .evaluation import resolve_dataset
 
     settings = get_settings()
     also = []
@@ -195,7 +195,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         spec = resolve_dataset(name)
         also.append((name, spec.path, spec.corpus))
     with tempfile.TemporaryDirectory(prefix="advisor-train-") as tmp:
-        made = iter(range(1_000))
+        made = itertools.count()
 
         def make_advisor(corpus: Path) -> Advisor:  # one index per set (every set's folder is called "corpus")
             run = settings.model_copy(update={"data_dir": Path(tmp) / f"{next(made)}-{corpus.name}",

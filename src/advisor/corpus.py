@@ -459,12 +459,9 @@ def _load_pdf(data: bytes, rel: str, stem: str) -> ReadDocument:
     bp = _Boilerplate((), bp_title)
     sizes = {line: size for lines in layouts for line, size in lines}
     pages, dropped = _pdf_chrome(pages, meta)
-    stated = meta.pop("_stated_date", None)
-    file_date = meta.pop("_file_date", None)
-    if stated and not meta.get("date"):
-        meta["date"] = stated
-    if file_date and not meta.get("date"):  # a date the text states beats the file's creation date
-        meta["date"] = file_date
+    stated, file_date = meta.pop("_stated_date", None), meta.pop("_file_date", None)
+    if not meta.get("date") and (stated or file_date):  # a date the text states beats the file's creation date
+        meta["date"] = stated or file_date
     sections, heading_title, above = _pdf_sections(pages, sizes, bp)
     dropped.extend((line, "header above the title") for line in above)
     if heading_title and not bp_title:  # the PDF's own metadata title wins
@@ -576,21 +573,20 @@ _TITLE_PAGE_FIELD = re.compile(r"^[A-ZÀ-Ý][\w-]*(?: [\w-]+){0,2}:\s+\S")
 _TITLE_PAGE_AUTHOR = re.compile(r"^(?:opgesteld|geschreven) door:\s+([^,;|]+)", re.IGNORECASE)
 
 
+def _bare_words(line: str) -> int:
+    """Words of a title-page line that starts with a capital and ends without punctuation (0 otherwise)."""
+    return 0 if not line or line.endswith((".", ":", ";", "?", "!")) or not line[0].isupper() else len(line.split())
+
+
 def _title_page_date(line: str) -> str | None:
     """The date of a title-page line that is only a place and a date ("Utrecht, september 2022"), else None."""
-    words = line.split()
-    if not words or len(words) > 5 or line.endswith((".", ":", ";", "?", "!")) or not line[0].isupper():
-        return None
-    return parse_date(line, month=True)
+    return parse_date(line, month=True) if 0 < _bare_words(line) <= 5 else None
 
 
 def _title_page_stated_date(line: str) -> str | None:
     """The full date of a short unpunctuated title-page line ("Versie 2.1, vastgesteld op 26 juni 2024"): the date
     the document states for itself, which beats the file's creation date; the line stays text."""
-    words = line.split()
-    if not 5 < len(words) <= 14 or line.endswith((".", ":", ";", "?", "!")) or not line[0].isupper():
-        return None
-    return parse_date(line)
+    return parse_date(line) if 5 < _bare_words(line) <= 14 else None
 
 
 def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -637,8 +633,8 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
     return out, dropped
 
 
-_PDF_BULLET = re.compile(r"^(?:[-•▪◦*–]|\d{1,2}[.)])\s+\S")
-_PDF_MARKER = re.compile(r"^(?:[-•▪◦*–]|\d{1,2}[.)])\s+")
+_PDF_MARKER = re.compile(r"^(?:[-•▪◦*–]|\d{1,2}[.)])\s+")  # a bullet or number and its space
+_PDF_BULLET = re.compile(_PDF_MARKER.pattern + r"\S")  # a line that starts a list item
 
 
 def _pdf_paragraphs(text: str, bp: _Boilerplate) -> str:

@@ -29,11 +29,12 @@ _BYLINE = re.compile(
     r"^(?:(?:geschreven|geplaatst|gepubliceerd|toegevoegd|bijgewerkt|laatst (?:gewijzigd|bijgewerkt|aangepast)|"
     r"laatste (?:wijziging|update)|door|auteur|"
     r"datum|published|posted|by)\b[^.!?]{0,120}$)", re.IGNORECASE)
-_NAME_TITLE = re.compile(r"\b(?:drs|dr|mr|ir|ing|prof)\.", re.IGNORECASE)  # "drs. J. Jansen": not a sentence end
+_TITLES = r"(?:drs|dr|mr|ir|ing|prof)\."  # "drs. J. Jansen": part of a name, not a sentence end
+_NAME_TITLE = re.compile(r"\b" + _TITLES, re.IGNORECASE)
 _MODIFIED = re.compile(r"\b(?:bijgewerkt|gewijzigd|aangepast|update)\b", re.IGNORECASE)
 _AUTHOR = re.compile(
     r"(?i:\bdoor|auteur:?|tekst:|geschreven door|\bby)\s+"
-    r"((?:(?:drs|dr|mr|ir|ing|prof)\.\s*)*[A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|"
+    r"((?:" + _TITLES + r"\s*)*[A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|"
     r"[A-ZÀ-Ý][\w'’.-]+)){0,4})")
 _CREDIT = re.compile(r"^(?:foto|beeld|illustratie|fotografie|afbeelding|photo|image)\s*(?:[:©(]|credits?\b)|©",
                      re.IGNORECASE)
@@ -562,19 +563,19 @@ def _main_element(root):
 def _read_outside_main(root, main, doc: ReadDocument) -> None:
     """The page's h1 and byline when they stand before the main text, outside it (a title bar, an "info" line
     above the article body): they say what the page is called and who wrote it when; they are not evidence."""
-    inside = set(main.iter())
     above = set(main.iterancestors())
     for el in root.iter():
         if el is main:
             break  # only what precedes the main text: a "Lees ook" teaser after it has bylines of other pages
-        if not isinstance(el.tag, str) or el in inside or el in above:
+        if not isinstance(el.tag, str) or el in above:
             continue
         if el.tag == "h1":
             doc.meta.setdefault("_h1", clean(el.text_content()))
-        elif (el.tag == "p" or (el.tag in ("div", "span") and _is_leaf_text_div(el))) and \
-                (fields := byline_fields(clean(el.text_content()))):
-            doc.dropped.append((clean(el.text_content())[:200], "byline"))
-            _merge(doc.meta, fields)
+        elif el.tag == "p" or (el.tag in ("div", "span") and _is_leaf_text_div(el)):
+            text = clean(el.text_content())
+            if fields := byline_fields(text):
+                doc.dropped.append((text[:200], "byline"))
+                _merge(doc.meta, fields)
 
 
 def _read_byline_element(el, doc: ReadDocument) -> None:
