@@ -303,3 +303,19 @@ def test_pdf_bullet_paragraphs_are_one_list_with_its_lead_in(tmp_path):
     assert len(items) == 3 and items[0].startswith("een exploitatievergunning")
     lead = next(i for i, (kind, text) in enumerate(units) if text.endswith("vergunningen:"))
     assert units[lead + 1][0] == "item"
+
+
+def test_a_byline_whose_author_is_a_team_a_department_or_a_name_without_door_keeps_it_as_the_author():
+    from advisor.reader import byline_fields
+
+    assert byline_fields("Door team Onderwijs en Jeugd · 14 maart 2025") == \
+        {"date": "2025-03-14", "author": "team Onderwijs en Jeugd"}
+    assert byline_fields("Door Piet Jansen en Anna de Vries, 2 mei 2024") == \
+        {"date": "2024-05-02", "author": "Piet Jansen en Anna de Vries"}
+    assert byline_fields("Geplaatst door de redactie op 3 mei 2021") == {"date": "2021-05-03"}  # no name stated
+    # no "Door": a name first in a dated byline, with or without a role after it
+    assert byline_fields("Ruben Achterberg, ketenadviseur | 28 maart 2024") == \
+        {"date": "2024-03-28", "author": "Ruben Achterberg"}
+    assert byline_fields("Marloes Dijkman | 9 september 2025 | 5 minuten leestijd") == \
+        {"date": "2025-09-09", "author": "Marloes Dijkman"}
+    assert byline_fields("Nieuws | 3 maart 2025") == {"date": "2025-03-03"}  # one word is no name

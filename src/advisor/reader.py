@@ -34,8 +34,13 @@ _NAME_TITLE = re.compile(r"\b" + _TITLES, re.IGNORECASE)
 _MODIFIED = re.compile(r"\b(?:bijgewerkt|gewijzigd|aangepast|update)\b", re.IGNORECASE)
 _AUTHOR = re.compile(
     r"(?i:\bdoor|auteur:?|tekst:|geschreven door|\bby)\s+"
-    r"((?:" + _TITLES + r"\s*)*[A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|"
-    r"[A-ZÀ-Ý][\w'’.-]+)){0,4})")
+    # one lower-case word may lead the name ("Door team Onderwijs en Jeugd", "door redactie Wonen")
+    r"((?:[a-zà-ÿ]{3,}\s+)?(?:" + _TITLES + r"\s*)*[A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|en|"
+    r"[A-ZÀ-Ý][\w'’.-]+)){0,6})")
+# A person's name as a byline's first segment: two to four capitalised words (particles between), an optional
+# ", role" after it.
+_PERSON = re.compile(r"^((?:" + _TITLES + r"\s*)?[A-ZÀ-Ý][a-zà-ÿ'’-]+(?:\s+(?:(?:van|de|der|den|ter|ten|het)\s+)*"
+                     r"[A-ZÀ-Ý][a-zà-ÿ'’-]+){1,3})(?:,\s+[a-zà-ÿ][\w\s-]*)?$")
 _CREDIT = re.compile(r"^(?:foto|beeld|illustratie|fotografie|afbeelding|photo|image)\s*(?:[:©(]|credits?\b)|©",
                      re.IGNORECASE)
 # A breadcrumb trail: "U bent hier: Home / Werkwijze / Casusoverleg", "Home > Nieuws > …".
@@ -138,6 +143,8 @@ def byline_fields(line: str) -> dict[str, str] | None:
         name = re.split(r"\s*(?:\||,|·|•| op | - | – )\s*", m.group(1))[0].strip(" .")
         if name and not parse_date(name) and name.lower() not in MONTHS:
             out["author"] = name
+    elif len(segments) > 1 and date and (m := _PERSON.match(segments[0])) and not parse_date(segments[0]):
+        out["author"] = m.group(1)  # "Ruben Achterberg, ketenadviseur | 28 maart 2024": a name first, no "Door"
     return out
 
 
