@@ -19,6 +19,9 @@ def test_spelling_index_corrects_one_edit_to_a_corpus_word():
     assert index.correct("samenwerkimg") == "samenwerking"  # substitution
     assert index.correct("mandaat") is None  # already known
     assert index.correct("fiets") is None  # nothing close
+    # two edits apart: a deletion here and an insertion there share a deleted form, but are no typo of it
+    assert index.correct("mndaaat") is None
+    assert index.correct("samnwerkingg") is None
 
 
 def test_linear_model_matches_scikit_learn():

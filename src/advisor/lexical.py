@@ -11,28 +11,27 @@ from .text import STOPWORDS, CompoundSplitter, analyze, make_stemmer, tokenize
 
 
 class SpellingIndex:
-    """Corrects a word to a corpus word one edit away (symmetric deletes), for typos in informal questions."""
+    """Corrects a word to a corpus word one edit away (symspellpy's symmetric deletes), for typos in informal
+    questions."""
 
     def __init__(self, vocabulary: Iterable[str], min_length: int = 5) -> None:
+        from symspellpy import SymSpell
+
         self.vocabulary = set(vocabulary)
         self.min_length = min_length
-        self._deletes: dict[str, set[str]] = {}
-        for word in self.vocabulary:
+        self._symspell = SymSpell(max_dictionary_edit_distance=1, prefix_length=max(7, min_length + 2))
+        for word in sorted(self.vocabulary):
             if len(word) >= min_length and word.isalpha():
-                for variant in self._variants(word):
-                    self._deletes.setdefault(variant, set()).add(word)
-
-    @staticmethod
-    def _variants(word: str) -> set[str]:
-        return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+                self._symspell.create_dictionary_entry(word, 1)
 
     def correct(self, word: str) -> str | None:
         """The corpus word meant by `word`, or None when it is known already or nothing is close."""
+        from symspellpy import Verbosity
+
         if word in self.vocabulary or len(word) < self.min_length:
             return None
-        candidates = set()
-        for variant in self._variants(word):
-            candidates |= self._deletes.get(variant, set())
+        candidates = {s.term for s in self._symspell.lookup(word, Verbosity.ALL, max_edit_distance=1,
+                                                            transfer_casing=False)}
         # Prefer the candidate that keeps the first letter; ties break alphabetically for stable results.
         ranked = sorted(candidates, key=lambda c: (c[0] != word[0], abs(len(c) - len(word)), c))
         return ranked[0] if ranked else None
