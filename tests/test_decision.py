@@ -40,6 +40,49 @@ def test_linear_model_matches_scikit_learn():
     assert np.allclose(LinearModel(spec).proba(x), multi.predict_proba(x), atol=1e-5)
 
 
+def test_exported_trees_match_scikit_learn_and_survive_json(tmp_path):
+    import json
+
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from advisor.decision import model_from_spec
+    from advisor.train import TREE_COUNT, TREE_DEPTH, TREE_RATE, TREE_SUBSAMPLE, fit_trees
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 4))
+    y = ((x[:, 0] > 0) ^ (x[:, 1] > 0.5)).astype(int)  # an interaction a linear model cannot fit
+    weight = np.where(y == 1, 1.0, 2.0)
+    model = fit_trees(x, y, ("refuse", "answer"), ["a", "b", "c", "d"], weight=weight)
+    reference = GradientBoostingClassifier(max_depth=TREE_DEPTH, n_estimators=TREE_COUNT, learning_rate=TREE_RATE,
+                                           subsample=TREE_SUBSAMPLE, random_state=0).fit(x, y, sample_weight=weight)
+    fresh = rng.normal(size=(100, 4))
+    path = tmp_path / "decision.json"
+    path.write_text(json.dumps(model.spec), encoding="utf-8")  # strict JSON: a leaf's threshold is null
+    loaded = model_from_spec(json.loads(path.read_text(encoding="utf-8")))
+    assert np.allclose(loaded.proba(fresh), reference.predict_proba(fresh), atol=1e-5)
+    assert ((loaded.proba(fresh)[:, 1] >= 0.5) == ((fresh[:, 0] > 0) ^ (fresh[:, 1] > 0.5))).mean() > 0.9
+    assert np.allclose(loaded.proba(loaded.vector({"a": 1.0, "b": 0.0}))[0], loaded.proba([[1.0, 0, 0, 0]])[0])
+
+
+def test_a_blend_is_the_weighted_mean_of_its_parts():
+    from advisor.decision import BlendModel, model_from_spec
+    from advisor.train import fit_trees
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(200, 2))
+    y = (x[:, 0] > 0).astype(int)
+    trees = fit_trees(x, y, ("refuse", "answer"), ["a", "b"])
+    linear = LinearModel({"classes": ["refuse", "answer"], "features": ["a", "b"], "mean": [0, 0], "scale": [1, 1],
+                          "coef": [[2.0, 0.0]], "intercept": [0.0]})
+    blend = model_from_spec({"kind": "blend", "classes": ["refuse", "answer"], "features": ["a", "b"],
+                             "weights": [1, 3], "parts": [linear.spec, trees.spec], "threshold": 0.4})
+    assert isinstance(blend, BlendModel) and blend.threshold == 0.4
+    assert np.allclose(blend.proba(x), 0.25 * linear.proba(x) + 0.75 * trees.proba(x))
+    with pytest.raises(ValueError):
+        model_from_spec({"kind": "blend", "classes": ["refuse", "answer"], "features": ["a"], "weights": [1, 1],
+                         "parts": [linear.spec, trees.spec]})
+
+
 def _vector(i: int, dim: int = 4) -> np.ndarray:
     v = np.zeros(dim, dtype=np.float32)
     v[i] = 1.0

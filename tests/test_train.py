@@ -51,7 +51,7 @@ def test_train_on_a_slice_writes_models_the_pipeline_uses(tmp_path, e5_embedder)
 
     out = tmp_path / "models"
     info = train(make_advisor=make_advisor, train_items=train_items, train_corpus=train_corpus,
-                 dev_items=dev_items, dev_corpus=dev_corpus, guardrails=ROOT / "evals/guardrails/train.jsonl",
+                 dev_items=dev_items, dev_corpus=dev_corpus, guardrails=[ROOT / "evals/guardrails/train.jsonl"],
                  intents=ROOT / "evals/intents/train.jsonl", out=out, log=lambda _: None)
     assert {p.name for p in out.iterdir()} >= {"guardrail.json", "intent.json", "selection.json", "decision.json",
                                                "settings.json", "training.json"}

@@ -175,7 +175,11 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 # Blind sets whose errors were looked at count as dev (evals/README.md): they join dev where thresholds are chosen.
-DEFAULT_ALSO_DEV = ("test", "test2", "test3", "test4", "test5")
+# Of those, the older ones are fitted on (more documents and phrasings to learn from), the newer ones judge.
+DEFAULT_ALSO_TRAIN = ("test", "test2", "test3", "test4")
+DEFAULT_ALSO_DEV = ("test5", "test6")
+DEFAULT_GUARDRAILS = ("evals/guardrails/train.jsonl", "evals/guardrails/test.jsonl", "evals/guardrails/test2.jsonl",
+                      "evals/guardrails/test3.jsonl")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -188,12 +192,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
     settings = get_settings()
-    also = []
-    for name in args.also_dev if args.also_dev is not None else DEFAULT_ALSO_DEV:
-        if name == "none":
-            continue
-        spec = resolve_dataset(name)
-        also.append((name, spec.path, spec.corpus))
+    def named(names: list[str] | None, default: tuple[str, ...]) -> list[tuple[str, Path, Path]]:
+        out = []
+        for name in names if names is not None else default:
+            if name != "none":
+                spec = resolve_dataset(name)
+                out.append((name, spec.path, spec.corpus))
+        return out
     with tempfile.TemporaryDirectory(prefix="advisor-train-") as tmp:
         made = itertools.count()
 
@@ -206,8 +211,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             return advisor
 
         train(make_advisor=make_advisor, train_items=Path(args.train), train_corpus=Path(args.train_corpus),
-              dev_items=Path(args.dev), dev_corpus=Path(args.dev_corpus), guardrails=Path(args.guardrails),
-              intents=Path(args.intents), also_dev=also,
+              dev_items=Path(args.dev), dev_corpus=Path(args.dev_corpus),
+              guardrails=[Path(p) for p in args.guardrails or DEFAULT_GUARDRAILS], intents=Path(args.intents),
+              also_train=named(args.also_train, DEFAULT_ALSO_TRAIN), also_dev=named(args.also_dev, DEFAULT_ALSO_DEV),
               out=Path(args.out) if args.out else Path(__file__).parent / "models", limit=args.limit)
     return 0
 
@@ -392,7 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a dataset of evals/config.toml that joins dev for choosing thresholds (repeatable; default: "
                         f"the blind sets that were looked at since, {', '.join(DEFAULT_ALSO_DEV)}; "
                         "--also-dev none for evals/dev alone)")
-    p.add_argument("--guardrails", default="evals/guardrails/train.jsonl")
+    p.add_argument("--also-train", action="append", metavar="DATASET",
+                   help="a dataset of evals/config.toml whose items join train (repeatable; default: the oldest "
+                        f"blind sets that were looked at since, {', '.join(DEFAULT_ALSO_TRAIN)}; "
+                        "--also-train none for evals/train alone)")
+    p.add_argument("--guardrails", action="append", metavar="JSONL",
+                   help="labelled guardrail phrasings (repeatable; default: " + ", ".join(DEFAULT_GUARDRAILS) + ")")
     p.add_argument("--intents", default="evals/intents/train.jsonl")
     p.add_argument("--out", help="folder for the model files (default: the package's advisor/models)")
     p.add_argument("--limit", type=int, help="use only the first N items of each set (a quick check)")

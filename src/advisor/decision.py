@@ -5,8 +5,10 @@ lists, training data and command:
 - guardrail: help with crime / a legal verdict on a case / prompt injection / benign, over the question vector;
 - metadata intent: does the question ask who wrote, when, the title, where to read, or which organisation;
 - selection: is this unit (sentence, list item) part of the answer, over the unit features of `evidence.py`;
-- decision: do the sources answer the question, over the query features plus the selection's best scores.
-Confidence is the decision model's probability (Platt-calibrated by the logistic fit; see the reliability plot).
+- decision: do the sources answer the question, over the query features plus the selection's best scores: the mean
+  of a logistic model and gradient-boosted trees (the features interact: a high similarity means little when the
+  question's rare words are missing; the linear part carries over to corpora unlike the training data).
+Confidence is the decision model's probability (fitted on log-loss; see the reliability plot).
 """
 
 from __future__ import annotations
@@ -57,12 +59,77 @@ class LinearModel:
         return np.asarray([features.get(name, 0.0) for name in self.features], dtype=np.float32)
 
 
+class TreeModel:
+    """Binary gradient-boosted regression trees (scikit-learn's GradientBoostingClassifier, exported as arrays),
+    evaluated with numpy: every tree walks its depth at once, so a row costs a few array operations."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.features: list[str] = spec["features"]
+        self.classes: list[str] = spec["classes"]
+        self.threshold: float = float(spec.get("threshold", 0.5))
+        self.init, self.rate = float(spec["init"]), float(spec["learning_rate"])
+        trees = spec["trees"]
+        width = max(len(t["value"]) for t in trees)
+
+        def pad(key: str, fill: float) -> np.ndarray:  # a leaf's threshold is stored as null
+            return np.asarray([[fill if v is None else v for v in t[key]] + [fill] * (width - len(t[key]))
+                               for t in trees], dtype=np.float64)
+
+        # A leaf points to itself on both sides with a threshold of +inf, so a fixed number of steps suffices.
+        self.left, self.right = pad("left", 0).astype(np.int64), pad("right", 0).astype(np.int64)
+        self.feature = pad("feature", 0).astype(np.int64)
+        self.cut = pad("threshold", np.inf)
+        self.value = pad("value", 0.0)
+        self.depth = int(spec["depth"])
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        rows, trees = np.arange(len(x))[:, None], np.arange(len(self.value))[None, :]
+        node = np.zeros((len(x), len(self.value)), dtype=np.int64)
+        for _ in range(self.depth):
+            go_left = x[rows, self.feature[trees, node]] <= self.cut[trees, node]
+            node = np.where(go_left, self.left[trees, node], self.right[trees, node])
+        raw = self.init + self.rate * self.value[trees, node].sum(axis=1)
+        p = 1.0 / (1.0 + np.exp(-raw))
+        return np.stack([1 - p, p], axis=1)
+
+    def vector(self, features: dict[str, float]) -> np.ndarray:
+        return np.asarray([features.get(name, 0.0) for name in self.features], dtype=np.float64)
+
+
+class BlendModel:
+    """The weighted mean of several models' probabilities over the same features (the decision: a logistic model,
+    which extrapolates smoothly to corpora unlike the training data, and trees, which read interactions)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.parts = [model_from_spec(part) for part in spec["parts"]]
+        self.weights = np.asarray(spec["weights"], dtype=np.float64) / np.sum(spec["weights"])
+        self.features: list[str] = spec["features"]
+        self.classes: list[str] = spec["classes"]
+        self.threshold: float = float(spec.get("threshold", 0.5))
+        if any(part.features != self.features for part in self.parts):
+            raise ValueError("the parts of a blend must read the same features")
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        return sum(w * part.proba(x) for w, part in zip(self.weights, self.parts))
+
+    def vector(self, features: dict[str, float]) -> np.ndarray:
+        return np.asarray([features.get(name, 0.0) for name in self.features], dtype=np.float64)
+
+
+def model_from_spec(spec: dict[str, Any]) -> "LinearModel | TreeModel | BlendModel":
+    kind = spec.get("kind")
+    return TreeModel(spec) if kind == "trees" else BlendModel(spec) if kind == "blend" else LinearModel(spec)
+
+
 @dataclass(frozen=True)
 class Models:
     guardrail: LinearModel | None
     intent: LinearModel | None
     selection: LinearModel | None
-    decision: LinearModel | None
+    decision: "LinearModel | TreeModel | BlendModel | None"
     settings: dict[str, Any] = field(default_factory=dict)  # thresholds chosen on dev
 
     @classmethod
@@ -79,9 +146,9 @@ class Models:
 
 @lru_cache(maxsize=8)
 def _load(folder: str) -> Models:
-    def read(name: str) -> LinearModel | None:
+    def read(name: str) -> "LinearModel | TreeModel | BlendModel | None":
         path = Path(folder) / f"{name}.json"
-        return LinearModel(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+        return model_from_spec(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
 
     settings_path = Path(folder) / "settings.json"
     settings = json.loads(settings_path.read_text(encoding="utf-8")) if settings_path.is_file() else {}
