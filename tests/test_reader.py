@@ -7,9 +7,11 @@ caption, credit, share/vacancy/contact blocks, footer). The chrome labels are in
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -319,3 +321,52 @@ def test_a_byline_whose_author_is_a_team_a_department_or_a_name_without_door_kee
     assert byline_fields("Marloes Dijkman | 9 september 2025 | 5 minuten leestijd") == \
         {"date": "2025-09-09", "author": "Marloes Dijkman"}
     assert byline_fields("Nieuws | 3 maart 2025") == {"date": "2025-03-03"}  # one word is no name
+    # "Door:" with a colon, as plain-text page dumps often have it
+    assert byline_fields("Door: Anouk Veldman | Gepubliceerd: 18 augustus 2025") == \
+        {"date": "2025-08-18", "author": "Anouk Veldman"}
+
+
+def _title_page_pdf(tmp_path: Path, lines: list[tuple[int, str]]) -> Any:
+    """A two-page PDF: the (font size, text) lines of its title page, then a page of body text at 10 pt."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_creation_date(dt.datetime(2026, 12, 3, tzinfo=dt.timezone.utc))  # the day the file was made
+    pdf.add_page()
+    for size, text in lines:
+        pdf.set_font("Helvetica", "B" if size > 12 else "", size=size)
+        pdf.multi_cell(0, size * 0.6, new_x="LMARGIN", new_y="NEXT", text=text)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for _ in range(3):
+        pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="Wie grond wil verplaatsen, toetst de kwaliteit "
+                       "eerst aan de bodemkwaliteitskaart van de gemeente en meldt het grondverzet vooraf.")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "handreiking.pdf").write_bytes(bytes(pdf.output()))
+    [doc], _ = load_corpus(corpus)
+    return doc
+
+
+def test_a_pdf_title_page_names_its_publisher_and_its_month(tmp_path):
+    # The organisation above the title (at or above body size) publishes it; "Datum: september 2025" is the
+    # document's date, not the file's creation date; neither line is evidence.
+    doc = _title_page_pdf(tmp_path, [(12, "Omgevingsdienst Vlietstreek"), (22, "Handreiking grondverzet"),
+                                     (10, "Datum: september 2025"), (10, "Kenmerk: ODV/BOD/2025-118")])
+    assert doc.title == "Handreiking grondverzet"
+    assert doc.metadata.get("publisher") == "Omgevingsdienst Vlietstreek"
+    assert doc.metadata.get("date") == "2025-09"
+    assert "Vlietstreek" not in doc.text and "september 2025" not in doc.text
+
+
+def test_a_pdf_title_page_field_uitgave_names_the_publisher(tmp_path):
+    doc = _title_page_pdf(tmp_path, [(22, "Handreiking grondverzet"),
+                                     (10, "Uitgave: Omgevingsdienst Vlietstreek, team Bodem"),
+                                     (10, "Datum: 4 september 2025")])
+    assert doc.metadata.get("publisher") == "Omgevingsdienst Vlietstreek"
+    assert doc.metadata.get("date") == "2025-09-04"
+
+
+def test_a_kicker_above_a_pdf_title_is_no_publisher(tmp_path):
+    doc = _title_page_pdf(tmp_path, [(12, "Factsheet"), (22, "Handreiking grondverzet"), (10, "Versie 1.0")])
+    assert "publisher" not in doc.metadata

@@ -464,6 +464,9 @@ def _load_pdf(data: bytes, rel: str, stem: str) -> ReadDocument:
         meta["date"] = stated or file_date
     sections, heading_title, above = _pdf_sections(pages, sizes, bp)
     dropped.extend((line, "header above the title") for line in above)
+    header = re.split(r"\s+[|·–—-]\s+", above[0])[0] if above else ""
+    if _is_organisation(header) and not meta.get("publisher"):
+        meta["publisher"] = header  # "RIEC Maasdelta" above the title: the organisation that publishes it
     if heading_title and not bp_title:  # the PDF's own metadata title wins
         title = heading_title
     doc = ReadDocument(title=title, meta=meta, blocks=_blocks_from_sections(sections))
@@ -553,7 +556,8 @@ def _pdf_sections(pages: list[str], sizes: dict[str, float], bp: "_Boilerplate"
                         title, seen_title = " ".join(pending), True
                         pending = []
                     continue
-                if size < body and not body_lines:  # a kicker or header line above the title
+                # a kicker or header line above the title: smaller than the body, or a short unpunctuated line
+                if (size < body or 0 < _bare_words(line) <= 8) and not body_lines:
                     above.append(line)
                     continue
             if is_heading(line, size):
@@ -571,6 +575,16 @@ def _pdf_sections(pages: list[str], sizes: dict[str, float], bp: "_Boilerplate"
 
 _TITLE_PAGE_FIELD = re.compile(r"^[A-ZÀ-Ý][\w-]*(?: [\w-]+){0,2}:\s+\S")
 _TITLE_PAGE_AUTHOR = re.compile(r"^(?:opgesteld|geschreven) door:\s+([^,;|]+)", re.IGNORECASE)
+_TITLE_PAGE_PUBLISHER = re.compile(r"^(?:uitgave|uitgever|uitgegeven door|een uitgave van|organisatie):\s+([^,;|]+)",
+                                   re.IGNORECASE)
+
+
+def _is_organisation(line: str) -> bool:
+    """A title-page header that names an organisation: two to six capitalised words (particles between), no
+    digits, no date ("Gemeente Meerstede", "Omgevingsdienst Vlietstreek", "RIEC Maasdelta")."""
+    words = line.split()
+    return 2 <= len(words) <= 6 and not any(c.isdigit() for c in line) and words[0][0].isupper() \
+        and words[-1][0].isupper() and _bare_words(line) > 0 and parse_date(line, month=True) is None
 
 
 def _bare_words(line: str) -> int:
@@ -607,8 +621,8 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
             stripped = line.strip()
             reason = None
             fields = byline_fields(stripped) if stripped else None
-            if fields is None and number == 0 and (date := _title_page_date(stripped)):
-                fields = {"date": date}  # "Den Haag, september 2022" on the title page
+            if not fields and number == 0 and (date := _title_page_date(stripped)):
+                fields = {"date": date}  # "Den Haag, september 2022", "Datum: september 2025" on the title page
             if fields is None and number == 0 and (date := _title_page_stated_date(stripped)):
                 meta.setdefault("_stated_date", date)
             if fields is not None:
@@ -621,6 +635,8 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
                 reason = "title page field"
                 if (author := _TITLE_PAGE_AUTHOR.match(stripped)) and not meta.get("author"):
                     meta["author"] = author.group(1).strip()
+                if (publisher := _TITLE_PAGE_PUBLISHER.match(stripped)) and not meta.get("publisher"):
+                    meta["publisher"] = publisher.group(1).strip()
             if stripped and len(pages) > 1 and seen.get(key(stripped), 0) >= 2 and len(stripped.split()) <= 15:
                 reason = "running header or footer"
             elif stripped and not reason and chrome_reason(stripped) in ("phone number", "credit"):

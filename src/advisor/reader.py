@@ -33,7 +33,7 @@ _TITLES = r"(?:drs|dr|mr|ir|ing|prof)\."  # "drs. J. Jansen": part of a name, no
 _NAME_TITLE = re.compile(r"\b" + _TITLES, re.IGNORECASE)
 _MODIFIED = re.compile(r"\b(?:bijgewerkt|gewijzigd|aangepast|update)\b", re.IGNORECASE)
 _AUTHOR = re.compile(
-    r"(?i:\bdoor|auteur:?|tekst:|geschreven door|\bby)\s+"
+    r"(?i:\bdoor:?|auteur:?|tekst:|geschreven door:?|\bby:?)\s+"
     # one lower-case word may lead the name ("Door team Onderwijs en Jeugd", "door redactie Wonen")
     r"((?:[a-zà-ÿ]{3,}\s+)?(?:" + _TITLES + r"\s*)*[A-ZÀ-Ý][\w'’.-]+(?:\s+(?:van|de|der|den|ter|ten|het|en|"
     r"[A-ZÀ-Ý][\w'’.-]+)){0,6})")
