@@ -33,7 +33,8 @@ def test_advisor_beats_the_naive_baseline_where_it_matters(eval_reports):
 
 
 @pytest.mark.xfail(strict=True, reason="known regression since the reader rewrite (2026-12-03): on the one-blog "
-                   "corpus set advisor's MRR (0.807) is below the naive pipeline's (0.873); multi and dev are not")
+                   "corpus set advisor's MRR (0.830; 0.807 then) is below the naive pipeline's (0.853); multi and "
+                   "dev are not")
 def test_advisor_retrieval_keeps_up_with_naive_on_the_blog(eval_reports):
     ours, naive = eval_reports["corpus"]["advisor"]["summary"], eval_reports["corpus"]["naive"]["summary"]
     assert ours["mrr"] >= naive["mrr"] - 0.02
