@@ -583,8 +583,8 @@ def _is_organisation(line: str) -> bool:
     """A title-page header that names an organisation: two to six capitalised words (particles between), no
     digits, no date ("Gemeente Meerstede", "Omgevingsdienst Vlietstreek", "RIEC Maasdelta")."""
     words = line.split()
-    return 2 <= len(words) <= 6 and not any(c.isdigit() for c in line) and words[0][0].isupper() \
-        and words[-1][0].isupper() and _bare_words(line) > 0 and parse_date(line, month=True) is None
+    return 2 <= len(words) <= 6 and _bare_words(line) > 0 and words[-1][0].isupper() \
+        and not any(c.isdigit() for c in line)  # digits: no date, no "Jaarverslag 2024"
 
 
 def _bare_words(line: str) -> int:
