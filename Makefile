@@ -13,9 +13,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # torch first, pinned: pip then takes the local CPU build instead of a multi-GB CUDA one.
+# llama.cpp (the real-model tests) is built portable: a -march=native build uses every instruction the build host
+# advertises, and on VMs that advertise AMX without enabling it the server dies with a protection fault on its
+# first token. --no-cache-dir because pip's wheel cache does not key on CMAKE_ARGS.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
+	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(BIN)/pip install --quiet --no-cache-dir 'llama-cpp-python[server]==0.3.36'
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
