@@ -12,16 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "advisor needs Python 3.11"'
 	$(PYTHON) -m venv $(VENV)
 
-# torch first, pinned: pip then takes the local CPU build instead of a multi-GB CUDA one.
-# llama.cpp (the real-model tests) is built portable: a -march=native build uses every instruction the build host
-# advertises, and on VMs that advertise AMX without enabling it the server dies with a protection fault on its
-# first token. --no-cache-dir because pip's wheel cache does not key on CMAKE_ARGS.
+# llama.cpp (the real-model tests; pinned in pyproject.toml) is built portable: a -march=native build uses every
+# instruction the build host advertises, and on VMs that advertise AMX without enabling it the server dies with a
+# protection fault on its first token. --no-cache-dir because pip's wheel cache does not key on CMAKE_ARGS.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+
+# torch first, pinned: pip then takes the local CPU build instead of a multi-GB CUDA one.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(BIN)/pip install --quiet --no-cache-dir 'llama-cpp-python[server]==0.3.36'
-	$(BIN)/pip install --quiet -e '.[test]'
+	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(BIN)/pip install --quiet --no-cache-dir -e '.[test]'
 	touch $(STAMP)
 
 # axe-core (accessibility checks in the browser tests) comes from npm, pinned by package-lock.json.
