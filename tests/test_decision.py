@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from advisor.decision import DECISION_FEATURES, LinearModel, Models, decide, guard, intent, select
+from advisor.decision import DECISION_FEATURES, PRESENCE_FEATURES, LinearModel, Models, decide, guard, intent, select
 from advisor.evidence import QUERY_FEATURES, UNIT_FEATURES, Evidence, Unit
 from advisor.lexical import SpellingIndex
 from advisor.query import Query
@@ -151,6 +151,27 @@ def test_who_published_gives_the_writer_and_the_organisation_whichever_is_stated
     assert neither.reason == "metadata_missing" and neither.meta_field == "publisher"
 
 
+def test_a_metadata_question_about_a_document_the_sources_lack_is_refused():
+    """The presence model reads how well the best passages match the question: below its threshold, the best
+    document is not the one asked about, and its author is no answer."""
+    presence = LinearModel({"classes": ["absent", "present"], "features": ["top_lexical"], "mean": [0.0],
+                            "scale": [1.0], "coef": [[10.0]], "intercept": [-15.0], "threshold": 0.5})
+    models = Models(guardrail=None, intent=_one_hot_model(["none", "author", "date", "publisher"]), selection=None,
+                    decision=None, presence=presence)
+    named = _evidence(_vector(1))
+    named.features["top_lexical"] = 2.0
+    assert decide(named, models).reason == "metadata"
+    other = _evidence(_vector(1))
+    other.features["top_lexical"] = 1.0
+    assert decide(other, models).reason == "metadata"  # one document: it is the one in focus
+    other.documents = {"d1": other.documents["d1"], "d2": {"title": "Ander"}}
+    refused = decide(other, models)
+    assert not refused.answerable and refused.reason == "not_in_sources" and not refused.units
+    presence.spec["min_documents"] = 3  # smaller than the corpora it was fitted on: the check does not apply
+    assert decide(other, models).reason == "metadata"
+    assert decide(other, models, refuse=False).reason == "metadata"  # "always answer" answers from the best one
+
+
 @pytest.mark.parametrize("top, answerable", [(0.9, True), (0.5, False)])
 def test_without_a_fitted_decision_the_similarity_threshold_decides(top, answerable):
     evidence = _evidence(_vector(0))
@@ -187,6 +208,7 @@ def test_selection_keeps_the_best_units_without_near_repeats():
 def test_shipped_models_load_with_their_feature_lists():
     models = Models.load()
     assert models.decision is not None and models.selection is not None and models.guardrail is not None
+    assert models.presence is not None and list(models.presence.features) == list(PRESENCE_FEATURES)
     assert list(models.decision.features) == list(DECISION_FEATURES)
     assert list(models.selection.features) == list(UNIT_FEATURES)
     assert 0.0 < models.decision.threshold < 1.0

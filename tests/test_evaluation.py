@@ -7,8 +7,8 @@ import pytest
 
 from advisor.corpus import load_corpus
 from advisor.evaluation import (EvalItem, check_thresholds, citation_validity, compare_reports, dataset_specs,
-                                fact_found, groundedness, load_dataset, relevant_ids, summarize, validate_dataset,
-                                ItemResult)
+                                fact_found, groundedness, leave_one_out, load_dataset, relevant_ids, summarize,
+                                validate_dataset, ItemResult)
 from advisor.types import Answer, Citation
 
 from .conftest import ROOT
@@ -61,6 +61,24 @@ def test_validation_rejects_a_quote_that_is_not_verbatim(tmp_path):
     wrong_kind = good.model_copy(update={"id": "c", "kind": "refuse_unrelated"})
     problems = validate_dataset([good, bad, wrong_kind], documents)
     assert len(problems) == 2 and problems[0].startswith("b:") and problems[1].startswith("c:")
+
+
+def test_leave_one_out_copies_content_and_metadata_items_without_their_documents(tmp_path):
+    (tmp_path / "a.md").write_text("---\nauthor: Anna de Vries\n---\n# A\n\nDe raad besloot in maart over het "
+                                   "mandaat van de regiegroep.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# B\n\nDe raad besloot in maart over het mandaat van de regiegroep.\n\n"
+                                   "Iets anders over de begroting.\n", encoding="utf-8")
+    documents, _ = load_corpus(tmp_path)
+    content = EvalItem(id="c", question="q", kind="direct", answerable=True, facts=[["maart"]], documents=["a"],
+                       quotes=["De raad besloot in maart over het mandaat van de regiegroep."])
+    only_b = content.model_copy(update={"id": "o", "quotes": ["Iets anders over de begroting."], "documents": ["b"]})
+    meta = EvalItem(id="m", question="Wie schreef A?", kind="metadata", answerable=True, facts=[["Anna de Vries"]],
+                    documents=["a"], quotes=["Anna de Vries"])
+    refused = EvalItem(id="r", question="q", kind="refuse_unrelated", answerable=False)
+    out = {negative.id: (negative.kind, excluded) for negative, excluded in
+           leave_one_out([content, only_b, meta, refused], documents)}
+    # "c" is skipped: document b holds its quote too; "o" is b's only, and the metadata copy is always refused
+    assert out == {"o-loo": ("refuse_loo", frozenset({"b"})), "m-loo": ("refuse_loo_metadata", frozenset({"a"}))}
 
 
 @pytest.mark.parametrize("name", ["corpus", "holdout", "multi"])

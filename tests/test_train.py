@@ -53,12 +53,14 @@ def test_train_on_a_slice_writes_models_the_pipeline_uses(tmp_path, e5_embedder)
     info = train(make_advisor=make_advisor, train_items=train_items, train_corpus=train_corpus,
                  dev_items=dev_items, dev_corpus=dev_corpus, guardrails=[ROOT / "evals/guardrails/train.jsonl"],
                  intents=ROOT / "evals/intents/train.jsonl", out=out, log=lambda _: None)
-    assert {p.name for p in out.iterdir()} >= {"guardrail.json", "intent.json", "selection.json", "decision.json",
-                                               "settings.json", "training.json"}
+    assert {p.name for p in out.iterdir()} >= {"guardrail.json", "intent.json", "presence.json", "selection.json",
+                                               "decision.json", "settings.json", "training.json"}
     assert info["counts"]["train_examples"] > 20 and info["counts"]["decision_rows_dev"] > 5
     models = Models.load(out)
     assert list(models.decision.features) == list(DECISION_FEATURES)
     assert 0.0 < models.decision.threshold < 1.0
+    assert models.presence is not None and info["counts"]["presence_rows_train"] > 4
+    assert models.presence.spec["min_documents"] == 4  # the slice's train corpus
 
     settings = AdvisorSettings(data_dir=tmp_path / "data" / "train", corpus_dir=train_corpus, refresh_seconds=0,
                                models_dir=out)  # the freshly fitted models, not the shipped ones

@@ -17,7 +17,7 @@ from .types import Answer, Document, Turn
 
 Kind = Literal["direct", "paraphrase", "informal", "followup", "list", "metadata", "multi_doc",
                "refuse_unrelated", "refuse_not_in_sources", "refuse_wrong_detail", "refuse_legal", "refuse_crime",
-               "refuse_injection", "refuse_loo"]
+               "refuse_injection", "refuse_loo", "refuse_loo_metadata"]
 HEADLINE = ("recall_at_5", "mrr", "ndcg_at_10", "fact_recall", "groundedness", "citation_validity",
             "refusal_accuracy", "false_refusal_rate")
 
@@ -85,22 +85,25 @@ def validate_dataset(items: Sequence[EvalItem], documents: Sequence[Document]) -
 
 
 def leave_one_out(items: Sequence[EvalItem], documents: Sequence[Document]) -> list[tuple[EvalItem, frozenset[str]]]:
-    """Hard negatives for free: each answerable content item, asked with its source documents left out.
+    """Hard negatives for free: each answerable item, asked with its source documents left out.
 
-    The right decision is then "refuse", unless another document holds one of its quotes (those are skipped).
-    Metadata items are left out: without the document the question names, it is about nothing.
+    The right decision is then "refuse": for a content item unless another document holds one of its quotes
+    (those are skipped); for a metadata item always (kind refuse_loo_metadata): the document it names is gone,
+    and another document's author or date is not its answer.
     """
     texts = {d.id: normalize(d.text) for d in documents}
     out = []
     for item in items:
-        if not item.answerable or item.kind == "metadata" or not item.documents:
+        if not item.answerable or not item.documents:
             continue
         excluded = frozenset(item.documents)
+        metadata = item.kind == "metadata"
         quotes = [normalize(q) for q in item.quotes]
-        if any(q in text for doc, text in texts.items() if doc not in excluded for q in quotes):
+        if not metadata and any(q in text for doc, text in texts.items() if doc not in excluded for q in quotes):
             continue
-        negative = item.model_copy(update={"id": f"{item.id}-loo", "kind": "refuse_loo", "answerable": False,
-                                           "facts": [], "quotes": [], "section": None})
+        negative = item.model_copy(update={"id": f"{item.id}-loo", "answerable": False, "facts": [], "quotes": [],
+                                           "kind": "refuse_loo_metadata" if metadata else "refuse_loo",
+                                           "section": None})
         out.append((negative, excluded))
     return out
 
@@ -392,7 +395,9 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
         rows = [r for r in results if r.kind == kind]
         kind_facts = [f for r in rows for f in r.facts_found]
         kinds[kind] = {"items": len(rows), "decision_accuracy": _mean([1.0 if r.correct else 0.0 for r in rows]),
-                       "fact_recall": _mean([1.0 if f else 0.0 for f in kind_facts])}
+                       "fact_recall": _mean([1.0 if f else 0.0 for f in kind_facts]),
+                       "first_citation_source": _mean([1.0 if r.first_citation_ok else 0.0 for r in rows
+                                                       if r.first_citation_ok is not None])}
     summary["by_kind"] = kinds
     return summary
 
@@ -453,7 +458,7 @@ def similarity_only(models):
     """The "similarity threshold only" baseline: the same pipeline, one cut on the top unit similarity."""
     from dataclasses import replace
 
-    return replace(models, guardrail=None, intent=None, decision=None)
+    return replace(models, guardrail=None, intent=None, presence=None, decision=None)
 
 
 def evaluate(spec: DatasetSpec, settings, *, embedder=None, progress: Callable[[], None] | None = None,

@@ -15,6 +15,7 @@ _LABELS = {"recall_at_5": "Recall@5", "mrr": "MRR", "ndcg_at_10": "nDCG@10", "fa
            "latency_p50_ms": "Latentie p50 (ms)", "latency_p95_ms": "Latentie p95 (ms)",
            "first_citation_source": "Eerste bron juist", "chrome_answers": "Antwoorden met site-chrome",
            "loo_refusal": "Terecht geweigerd zonder brondocument",
+           "loo_metadata_refusal": "Metadata geweigerd zonder document",
            "sentence_groundedness": "Zinnen gedekt door hun bron (llm)", "fallback_rate": "Terugval op extractief",
            "llm_asked": "Taalmodel gevraagd", "llm_answers": "Antwoorden van het taalmodel"}
 _COLORS = {"advisor": "#1b5e8c", "naive": "#c2571a", "ideaal": "#9a9a9a", "beantwoordbaar": "#1b5e8c", "te weigeren": "#c2571a"}
@@ -48,9 +49,11 @@ def headline_table(report: dict[str, Any]) -> list[tuple[str, ...]]:
     cols = columns(report)
     summaries = [report.get(c, {}).get("summary", {}) for c in cols]
     for summary, column in zip(summaries, cols):
-        loo = report.get("loo", {}).get("summary", {}) if column == "advisor" else {}
-        summary.setdefault("loo_refusal", loo.get("refusal_accuracy"))
-    keys = HEADLINE + ("decision_accuracy", "loo_refusal", "first_citation_source", "chrome_answers",
+        loo = report.get("loo", {}).get("summary", {}).get("by_kind", {}) if column == "advisor" else {}
+        summary.setdefault("loo_refusal", loo.get("refuse_loo", {}).get("decision_accuracy"))
+        summary.setdefault("loo_metadata_refusal", loo.get("refuse_loo_metadata", {}).get("decision_accuracy"))
+    keys = HEADLINE + ("decision_accuracy", "loo_refusal", "loo_metadata_refusal", "first_citation_source",
+                       "chrome_answers",
                        "latency_p50_ms", "latency_p95_ms")
     if report.get("composer") == "llm":
         keys += LLM_KEYS
@@ -70,6 +73,8 @@ def render_markdown(report: dict[str, Any], comparison: dict[str, Any] | None = 
         n = naive_kinds.get(kind, {})
         lines.append(f"| {kind} | {row['items']} | {_fmt(row['decision_accuracy'])} / {_fmt(row['fact_recall'])} | "
                      f"{_fmt(n.get('decision_accuracy'))} / {_fmt(n.get('fact_recall'))} |")
+    for kind, row in report.get("loo", {}).get("summary", {}).get("by_kind", {}).items():  # generated negatives
+        lines.append(f"| {kind} | {row['items']} | {_fmt(row['decision_accuracy'])} / – | – |")
     wrong = [r for r in report["advisor"]["results"] if not r["correct"]]
     lines += ["", f"## Verkeerde beslissingen van advisor ({len(wrong)})", ""]
     lines += [f"- `{r['id']}` ({r['kind']}): {'beantwoord' if r['answered'] else 'geweigerd'} — {r['question']}"

@@ -4,7 +4,8 @@ Reproducible: the same data and code give the same JSON files (fixed seeds, sort
 - guardrail.json: multinomial logistic regression over e5 question vectors (crime / legal / injection / benign),
   fitted on evals/guardrails/train.jsonl (80 %) plus the train items' refuse_crime/legal/injection (and every
   other written train question as benign; leave-one-out copies are not questions of their own); its
-  regularisation (GUARD_C_GRID) and threshold are chosen on the other 20 % plus the dev items;
+  regularisation (GUARD_C_GRID) and threshold are chosen on the other 20 % plus the dev items (the lowest
+  threshold that refuses at most GUARD_MAX_LOOKALIKE of the benign look-alikes);
 - intent.json: which metadata field a question asks for (author, date, title, url, publisher, none), over the
   question vector plus its hashed words and word pairs, fitted on
   evals/intents/train.jsonl plus the train items (metadata items labelled by the field their quote matches);
@@ -27,20 +28,22 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .decision import (DECISION_FEATURES, MAX_UNITS, MODELS_DIR, BlendModel, LinearModel, Models, TreeModel,
-                       intent_input, selection_and_features)
+from .decision import (DECISION_FEATURES, MAX_UNITS, MODELS_DIR, PRESENCE_FEATURES, BlendModel, LinearModel, Models,
+                       TreeModel, intent_input, selection_and_features)
 from .evaluation import EvalItem, fact_found, leave_one_out, load_dataset, validate_dataset
 from .evidence import UNIT_FEATURES, Evidence
 from .text import normalize
 
 GUARD_CLASSES = ("benign", "crime", "injection", "legal")
 GUARD_C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)  # logistic regularisation of the guardrail, chosen on dev
+GUARD_MAX_LOOKALIKE = 0.02  # of benign look-alikes the guardrail may refuse (the issue's bound)
 # The intent model reads the question's hashed words next to its vector; 4,096 columns and C 0.3 were the best of
 # 0 / 512 / 2,048 / 4,096 columns x C 0.1-1 on the dev metadata items (20 of 20 right, 1 content question taken
 # for metadata; the vector alone: 17 of 20).
 INTENT_HASH_DIMS = 4096
 MAX_FALSE_REFUSAL = 0.05  # of answerable dev questions the decision may refuse (the issue's bound)
 INTENT_C = 0.3
+PRESENCE_C = 1.0
 HARD_WEIGHT, LOO_WEIGHT = 2.0, 0.5
 # The decision is the mean of a logistic model and gradient-boosted trees on the same features, chosen on dev (train +
 # test..test4 fitted; dev, test5, test6 judged; corpus/holdout/multi checked). Trees alone (depth 2-4 x 150-300)
@@ -53,6 +56,7 @@ BLEND_WEIGHTS = (0.5, 0.5)  # logistic, trees
 SELECT_MIN, SELECT_RELATIVE = 0.2, 0.3
 INTENT_CLASSES = ("none", "author", "date", "publisher", "title", "url")
 _GUARD_KINDS = {"refuse_crime": "crime", "refuse_legal": "legal", "refuse_injection": "injection"}
+LOO_KINDS = ("refuse_loo", "refuse_loo_metadata")
 
 
 @dataclass
@@ -181,7 +185,7 @@ def fit_guardrail(x: np.ndarray, y: np.ndarray, *, c: float = 1.0) -> LinearMode
 def _written(examples: Sequence[Example]) -> list[Example]:
     """The written items, without their leave-one-out copies: the question models (guardrail, intent) see each
     question once, and a metadata question's copy (whose document is left out) is not a "none" question."""
-    return [e for e in examples if e.item.kind != "refuse_loo"]
+    return [e for e in examples if e.item.kind not in LOO_KINDS]
 
 
 def _intent_known(examples: Sequence[Example]) -> list[Example]:
@@ -232,7 +236,19 @@ def decision_rows(examples: Sequence[Example], models: Models, max_units: int = 
 
 def _content(examples: Sequence[Example]) -> list[Example]:
     """What the decision model decides: not guardrail items, not metadata questions (the intent model's)."""
-    return [e for e in examples if e.guard == "benign" and e.intent == "none" and e.item.kind != "metadata"]
+    return [e for e in examples if e.guard == "benign" and e.intent == "none"
+            and e.item.kind not in ("metadata", "refuse_loo_metadata")]
+
+
+def _metadata(examples: Sequence[Example]) -> list[Example]:
+    """What the presence model decides: metadata questions with their document, and their copies without it."""
+    return [e for e in examples if e.item.kind in ("metadata", "refuse_loo_metadata")]
+
+
+def presence_rows(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
+    rows = [[e.evidence.features.get(name, 0.0) for name in PRESENCE_FEATURES] for e in examples]
+    return np.asarray(rows, dtype=np.float32).reshape(-1, len(PRESENCE_FEATURES)), \
+        np.asarray([int(e.answerable) for e in examples])
 
 
 def best_threshold(p: np.ndarray, y: np.ndarray, *, max_false_refusal: float | None = None) -> float:
@@ -244,6 +260,13 @@ def best_threshold(p: np.ndarray, y: np.ndarray, *, max_false_refusal: float | N
         acc = np.where(fr <= max_false_refusal, acc, acc - 1)
     best = np.flatnonzero(acc >= acc.max() - 1e-9)
     return float(grid[best[len(best) // 2]])
+
+
+def bounded_threshold(p_negative: np.ndarray, *, max_refused: float) -> float:
+    """The lowest threshold at which at most `max_refused` of these negatives (scores p) reach it."""
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    ok = [t for t in grid if (p_negative >= t).mean() <= max_refused + 1e-9]
+    return float(ok[0]) if ok else float(grid[-1])
 
 
 def refusing_threshold(p: np.ndarray, y: np.ndarray, *, max_false_refusal: float) -> float:
@@ -293,7 +316,7 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
     phrasings = [json.loads(line) for path in guardrails
                  for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     guard_fit, guard_dev = split_phrasings(phrasings)
-    sets = {}
+    sets, corpus_sizes = {}, {}
     for name, items_path, corpus in (("train", train_items, train_corpus), ("dev", dev_items, dev_corpus),
                                      *also_train, *also_dev):
         items = load_dataset(items_path)
@@ -309,24 +332,33 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
         advisor = make_advisor(corpus)
         log(f"{name}: {len(items)} items + {len(loo)} leave-one-out negatives over {len(documents)} documents")
         sets[name] = (advisor, collect(advisor, items, loo=loo))
+        corpus_sizes[name] = len(documents)
     train_ex = [e for name in ("train", *(n for n, _, _ in also_train)) for e in sets[name][1]]
     dev_ex = [e for name in ("dev", *(n for n, _, _ in also_dev)) for e in sets[name][1]]
     embed = sets["train"][0].embedder.embed_query
 
     # The guardrail's regularisation and threshold are chosen on dev: the held-back fifth of its phrasings plus
-    # the evals/dev items (best accuracy; ties go to the stronger regularisation). Not on the blind sets that
-    # joined dev: nearly all their questions are benign, and an accuracy-best cut there trades crime recall away.
+    # the evals/dev items. The threshold is the lowest at which at most GUARD_MAX_LOOKALIKE of the dev phrasings'
+    # benign look-alikes ("Hoe herken je witwassen?") are refused: the most crime and legal requests caught within
+    # the bound the product is held to; the regularisation is the one that catches most there (ties: the
+    # stronger). An accuracy-best cut sat on a flat plateau and moved 0.87 -> 0.74 between machines. Not on the
+    # blind sets that joined dev: nearly all their questions are benign.
     fit_x, fit_y = guardrail_rows(embed, guard_fit, train_ex)
     g_x, g_classes = guardrail_rows(embed, guard_dev, sets["dev"][1])
     g_y = g_classes != GUARD_CLASSES.index("benign")
-    guardrail, guard_accuracy = None, -1.0
+    g_look = np.asarray([bool(p.get("lookalike")) and p["label"] == "benign" for p in guard_dev]
+                        + [False] * (len(g_y) - len(guard_dev)))
+    guardrail, guard_recall, guard_accuracy = None, -1.0, 0.0
     for c in GUARD_C_GRID:
         candidate = fit_guardrail(fit_x, fit_y, c=c)
         g_p = 1.0 - candidate.proba(g_x)[:, GUARD_CLASSES.index("benign")]
-        candidate.spec["threshold"] = best_threshold(g_p, g_y)
-        accuracy = float(((g_p >= candidate.spec["threshold"]) == g_y).mean())
-        if accuracy > guard_accuracy + 1e-9:
-            guardrail, guard_accuracy = candidate, accuracy
+        threshold = bounded_threshold(g_p[g_look], max_refused=GUARD_MAX_LOOKALIKE) if g_look.any() \
+            else best_threshold(g_p, g_y)
+        recall = float((g_p[g_y] >= threshold).mean()) if g_y.any() else 0.0
+        if recall > guard_recall + 1e-9:
+            candidate.spec["threshold"] = threshold
+            guardrail, guard_recall = candidate, recall
+            guard_accuracy = float(((g_p >= threshold) == g_y).mean())
 
     intent_rows = [json.loads(line) for line in intents.read_text(encoding="utf-8").splitlines() if line.strip()] \
         if intents.is_file() else []
@@ -335,6 +367,19 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
     i_x, i_y = intent_matrix(embed, [], known), np.asarray([e.intent != "none" for e in known])
     i_p = 1.0 - intent.proba(i_x)[:, 0]
     intent.spec["threshold"] = best_threshold(i_p, i_y)
+
+    # Is the document a metadata question names among the sources? Fitted on the train metadata questions (with
+    # their document) and their leave-one-out copies (without it); the threshold is the dev-best cut.
+    px, py = presence_rows(_metadata(train_ex))
+    dpx, dpy = presence_rows(_metadata(dev_ex))
+    presence, dpp = None, np.zeros(len(dpy))
+    if len(set(py.tolist())) == 2:  # a slice without metadata questions fits none (every document counts as named)
+        presence = _fit(px, py, ("absent", "present"), PRESENCE_FEATURES, c=PRESENCE_C)
+        dpp = presence.proba(dpx)[:, 1] if len(dpy) else dpp
+        presence.spec["threshold"] = best_threshold(dpp, dpy) if len(dpy) else 0.5
+        # BM25 scores shrink with the corpus (a term in 1 of 2 documents has idf ~0): the model applies to corpora
+        # at least as large as the smallest it was fitted on, and below that every document counts as named.
+        presence.spec["min_documents"] = min(corpus_sizes[n] for n in ("train", *(n for n, _, _ in also_train)))
 
     selection = fit_selection(train_ex)
     # Chosen on dev by a grid (floor 0.2-0.5 x relative 0.3-0.6, the decision refitted for each): dev decision
@@ -374,13 +419,19 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
                                     *(p for _, items, corpus in (*also_train, *also_dev) for p in (items, corpus))])},
         "counts": {"train_examples": len(train_ex), "dev_examples": len(dev_ex),
                    "decision_rows_train": int(len(y)), "decision_rows_dev": int(len(dy)),
+                   "presence_rows_train": int(len(py)), "presence_rows_dev": int(len(dpy)),
                    "guardrail_phrasings_fit": len(guard_fit), "guardrail_phrasings_dev": len(guard_dev)},
         "dev": {"decision_accuracy": float(((dp >= decision.spec["threshold"]) == dy)[written].mean()),
                 "loo_refused": float((dp[~written] < decision.spec["threshold"]).mean()) if (~written).any() else None,
-                "guardrail_accuracy": guard_accuracy,
-                "intent_accuracy": float(((i_p >= intent.spec["threshold"]) == i_y).mean())},
+                "guardrail_accuracy": guard_accuracy, "guardrail_recall": guard_recall,
+                "intent_accuracy": float(((i_p >= intent.spec["threshold"]) == i_y).mean()),
+                "presence_accuracy": float(((dpp >= presence.spec["threshold"]) == dpy).mean())
+                if presence is not None and len(dpy) else None},
     }
-    write({"guardrail": guardrail, "intent": intent, "selection": selection, "decision": decision}, settings, info,
-          out)
+    fitted = {"guardrail": guardrail, "intent": intent, "presence": presence, "selection": selection,
+              "decision": decision}
+    write({name: model for name, model in fitted.items() if model is not None}, settings, info, out)
+    for name in (name for name, model in fitted.items() if model is None):
+        (out / f"{name}.json").unlink(missing_ok=True)  # no stale model of an earlier run beside the new ones
     log(json.dumps(info["dev"]))
     return info
