@@ -179,7 +179,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 DEFAULT_ALSO_TRAIN = ("test", "test2", "test3", "test4")
 DEFAULT_ALSO_DEV = ("test5", "test6")
 DEFAULT_GUARDRAILS = ("evals/guardrails/train.jsonl", "evals/guardrails/test.jsonl", "evals/guardrails/test2.jsonl",
-                      "evals/guardrails/test3.jsonl")
+                      "evals/guardrails/test3.jsonl", "evals/guardrails/test4.jsonl", "evals/guardrails/test5.jsonl")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
