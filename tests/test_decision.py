@@ -151,6 +151,25 @@ def test_who_published_gives_the_writer_and_the_organisation_whichever_is_stated
     assert neither.reason == "metadata_missing" and neither.meta_field == "publisher"
 
 
+def test_a_question_for_two_fields_gets_both():
+    from advisor.compose import ExtractiveComposer
+
+    models = Models(guardrail=None, intent=_one_hot_model(["none", "author", "date", "author+date"]), selection=None,
+                    decision=None)
+    evidence = _evidence(_vector(3))
+    evidence.meta_units.append(Unit(kind="meta", text="2025-05-27", document_id="d1", meta_field="date",
+                                    value="2025-05-27"))
+    decision = decide(evidence, models)
+    assert decision.reason == "metadata" and [u.meta_field for u in decision.units] == ["author", "date"]
+    answer = ExtractiveComposer(publisher="Bureau", contact="info@example.nl").compose(evidence.query, evidence,
+                                                                                       decision)
+    assert answer.answer == "‘Titel’ is geschreven door Anna de Vries. Het is gepubliceerd op 27 mei 2025. [1]"
+    no_author = _evidence(_vector(3), meta_author=None)
+    no_author.meta_units.append(evidence.meta_units[-1])
+    only_date = decide(no_author, models)
+    assert only_date.reason == "metadata" and [u.meta_field for u in only_date.units] == ["date"]
+
+
 def test_a_metadata_question_about_a_document_the_sources_lack_is_refused():
     """The presence model reads how well the best passages match the question: below its threshold, the best
     document is not the one asked about, and its author is no answer."""

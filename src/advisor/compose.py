@@ -140,9 +140,9 @@ class ExtractiveComposer:
         title = str(chunk.metadata.get("title", ""))
         text = prompts.metadata_answer(decision.meta_field or "", title, str(unit.value),
                                        modified=str(chunk.metadata.get("modified") or ""))
-        if len(decision.units) > 1:  # the writer and the organisation: both stated, both said
+        if len(decision.units) > 1:  # a second field asked or implied (the organisation, the date): both said
             second = decision.units[1]
-            text += " " + prompts.METADATA_ALSO.get(second.meta_field or "", "").format(value=second.value)
+            text += " " + prompts.metadata_also(second.meta_field or "", str(second.value))
         citation = Citation(n=1, chunk_id=chunk.id, document_id=chunk.document_id, title=title,
                             url=safe_url(chunk.metadata.get("url")), quote=str(unit.value), page=chunk.page)
         return Answer(answered=True, answer=f"{text} [1]", citations=[citation], confidence=decision.confidence,

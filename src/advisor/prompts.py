@@ -69,10 +69,18 @@ METADATA_ANSWER = {
     "publisher": "‘{title}’ is een publicatie van {value}.",
 }
 METADATA_MODIFIED = "en voor het laatst gewijzigd op {value}."  # after the date answer, when the page says so
-METADATA_ALSO = {  # the second of author and publisher, after the first
+METADATA_ALSO = {  # a second field after the first (author and publisher; the date after the author)
     "author": "De auteur is {value}.",
     "publisher": "Het is een publicatie van {value}.",
+    "date": "Het is gepubliceerd op {value}.",
 }
+
+
+def metadata_also(field: str, value: str) -> str:
+    if field != "date":
+        return METADATA_ALSO.get(field, "").format(value=value)
+    template = METADATA_ALSO["date"].replace(" op ", " in ") if len(value.split("-")) == 2 else METADATA_ALSO["date"]
+    return template.format(value=dutch_date(value))
 METADATA_MISSING = {
     "author": "In ‘{title}’ staat niet wie het geschreven heeft.",
     "date": "In ‘{title}’ staat niet wanneer het is gepubliceerd.",

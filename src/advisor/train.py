@@ -54,7 +54,7 @@ HARD_WEIGHT, LOO_WEIGHT = 2.0, 0.5
 TREE_DEPTH, TREE_COUNT, TREE_RATE, TREE_SUBSAMPLE = 3, 200, 0.05, 0.8
 BLEND_WEIGHTS = (0.5, 0.5)  # logistic, trees
 SELECT_MIN, SELECT_RELATIVE = 0.2, 0.3
-INTENT_CLASSES = ("none", "author", "date", "publisher", "title", "url")
+INTENT_CLASSES = ("none", "author", "date", "publisher", "title", "url", "author+date")  # "a+b": both asked
 _GUARD_KINDS = {"refuse_crime": "crime", "refuse_legal": "legal", "refuse_injection": "injection"}
 LOO_KINDS = ("refuse_loo", "refuse_loo_metadata")
 
@@ -78,6 +78,15 @@ def _field_of(item: EvalItem, documents: dict[str, dict[str, Any]]) -> str:
 
     quote = normalize(item.quotes[0])
     meta = documents.get(item.documents[0], {})
+    if len(item.facts) >= 2:  # "Wie schreef … en wanneer?": one fact is the author, another the date
+        stated = {name: normalize(str(meta.get(name) or "")) for name in ("author", "date")}
+        stated["date_text"] = normalize(dutch_date(str(meta.get("date") or ""))) if meta.get("date") else ""
+
+        def matches(fact: list[str], *names: str) -> bool:
+            return any(stated[n] and normalize(alt) in stated[n] for alt in fact for n in names)
+
+        if any(matches(f, "author") for f in item.facts) and any(matches(f, "date", "date_text") for f in item.facts):
+            return "author+date"
     for name in ("author", "publisher", "url", "title"):
         value = meta.get(name)
         if value and (quote == normalize(str(value)) or quote in normalize(str(value))):
