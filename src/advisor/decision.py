@@ -275,7 +275,8 @@ def decide(evidence: Evidence, models: Models, *, max_units: int = MAX_UNITS, re
         return Decision(False, 0.0, "no_passages")
     name, p_field = intent(query.own_vector, models, query.text)
     if name is not None:
-        doc_units = [u for u in evidence.meta_units if u.meta_field == name.split("+")[0]]
+        name, _, asked_too = name.partition("+")  # "author+date": both asked
+        doc_units = [u for u in evidence.meta_units if u.meta_field == name]
         p_named = document_present(evidence, models) if doc_units and refuse else None
         if p_named is not None and p_named < models.presence.threshold:
             # "Wie schreef het rapport over X?" where no document is about X: another document's author is no
@@ -286,10 +287,9 @@ def decide(evidence: Evidence, models: Models, *, max_units: int = MAX_UNITS, re
             unit = doc_units[0]  # the document the question is about: the best-ranked one
             # "Wie heeft … gepubliceerd?" may mean the writer or the organisation: a stated one answers for the
             # other, and when both are stated the answer gives both. A class "a+b" asks both fields.
-            second = name.split("+")[1] if "+" in name else _WHO.get(name)
+            second = asked_too or _WHO.get(name)
             other = next((u for u in evidence.meta_units if u.document_id == unit.document_id and u.value
                           and u.meta_field == second), None)
-            name = unit.meta_field or name
             if unit.value is None and other is not None:
                 unit, other, name = other, None, other.meta_field
             if unit.value is None:

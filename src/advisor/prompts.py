@@ -77,10 +77,17 @@ METADATA_ALSO = {  # a second field after the first (author and publisher; the d
 
 
 def metadata_also(field: str, value: str) -> str:
+    """The sentence for a second metadata field after the first answer."""
     if field != "date":
         return METADATA_ALSO.get(field, "").format(value=value)
-    template = METADATA_ALSO["date"].replace(" op ", " in ") if len(value.split("-")) == 2 else METADATA_ALSO["date"]
-    return template.format(value=dutch_date(value))
+    return _date_sentence(METADATA_ALSO["date"], value)
+
+
+def _date_sentence(template: str, value: str, **fields: str) -> str:
+    """A date template filled in: a month, not a day, reads "in september 2022" instead of "op …"."""
+    if len(value.split("-")) == 2:
+        template = template.replace(" op ", " in ")
+    return template.format(value=dutch_date(value), **fields)
 METADATA_MISSING = {
     "author": "In ‘{title}’ staat niet wie het geschreven heeft.",
     "date": "In ‘{title}’ staat niet wanneer het is gepubliceerd.",
@@ -105,10 +112,7 @@ def metadata_answer(field: str, title: str, value: str, *, modified: str = "") -
     """The answer to a metadata question; a date answer also says when the page was last changed, if it says."""
     if field != "date":
         return METADATA_ANSWER.get(field, "{value}").format(title=title, value=value)
-    template = METADATA_ANSWER["date"]
-    if len(value.split("-")) == 2:  # a month, not a day: "in september 2022"
-        template = template.replace(" op ", " in ")
-    text = template.format(title=title, value=dutch_date(value))
+    text = _date_sentence(METADATA_ANSWER["date"], value, title=title)
     if modified and modified != value:
         text = text[:-1] + " " + METADATA_MODIFIED.format(value=dutch_date(modified))
     return text

@@ -57,6 +57,7 @@ SELECT_MIN, SELECT_RELATIVE = 0.2, 0.3
 INTENT_CLASSES = ("none", "author", "date", "publisher", "title", "url", "author+date")  # "a+b": both asked
 _GUARD_KINDS = {"refuse_crime": "crime", "refuse_legal": "legal", "refuse_injection": "injection"}
 LOO_KINDS = ("refuse_loo", "refuse_loo_metadata")
+METADATA_KINDS = ("metadata", "refuse_loo_metadata")  # a metadata question, with or without its document
 
 
 @dataclass
@@ -78,15 +79,15 @@ def _field_of(item: EvalItem, documents: dict[str, dict[str, Any]]) -> str:
 
     quote = normalize(item.quotes[0])
     meta = documents.get(item.documents[0], {})
-    if len(item.facts) >= 2:  # "Wie schreef … en wanneer?": one fact is the author, another the date
-        stated = {name: normalize(str(meta.get(name) or "")) for name in ("author", "date")}
-        stated["date_text"] = normalize(dutch_date(str(meta.get("date") or ""))) if meta.get("date") else ""
+    date = str(meta.get("date") or "")
+    stated = {"author": [normalize(str(meta.get("author") or ""))],
+              "date": [normalize(date), normalize(dutch_date(date))] if date else []}
 
-        def matches(fact: list[str], *names: str) -> bool:
-            return any(stated[n] and normalize(alt) in stated[n] for alt in fact for n in names)
+    def states(name: str) -> bool:  # one of the item's facts is this field of the document
+        return any(value and normalize(alt) in value for fact in item.facts for alt in fact for value in stated[name])
 
-        if any(matches(f, "author") for f in item.facts) and any(matches(f, "date", "date_text") for f in item.facts):
-            return "author+date"
+    if len(item.facts) >= 2 and states("author") and states("date"):  # "Wie schreef … en wanneer?"
+        return "author+date"
     for name in ("author", "publisher", "url", "title"):
         value = meta.get(name)
         if value and (quote == normalize(str(value)) or quote in normalize(str(value))):
@@ -245,13 +246,12 @@ def decision_rows(examples: Sequence[Example], models: Models, max_units: int = 
 
 def _content(examples: Sequence[Example]) -> list[Example]:
     """What the decision model decides: not guardrail items, not metadata questions (the intent model's)."""
-    return [e for e in examples if e.guard == "benign" and e.intent == "none"
-            and e.item.kind not in ("metadata", "refuse_loo_metadata")]
+    return [e for e in examples if e.guard == "benign" and e.intent == "none" and e.item.kind not in METADATA_KINDS]
 
 
 def _metadata(examples: Sequence[Example]) -> list[Example]:
     """What the presence model decides: metadata questions with their document, and their copies without it."""
-    return [e for e in examples if e.item.kind in ("metadata", "refuse_loo_metadata")]
+    return [e for e in examples if e.item.kind in METADATA_KINDS]
 
 
 def presence_rows(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
