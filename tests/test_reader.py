@@ -326,6 +326,22 @@ def test_a_byline_whose_author_is_a_team_a_department_or_a_name_without_door_kee
         {"date": "2025-08-18", "author": "Anouk Veldman"}
 
 
+def test_a_compiled_by_line_with_a_month_and_a_published_by_line_give_author_date_and_publisher():
+    from advisor.reader import byline_fields
+
+    assert byline_fields("Opgesteld door Pieter Wolthuis, beleidsadviseur spelen | juni 2025") == \
+        {"date": "2025-06", "author": "Pieter Wolthuis"}
+    assert byline_fields("Een publicatie van het Regionaal Informatie- en Expertisecentrum (RIEC) Noordkust voor "
+                         "havenmeesters, eigenaren van jachthavens en gemeenten.") == \
+        {"publisher": "Regionaal Informatie- en Expertisecentrum (RIEC) Noordkust"}
+    assert byline_fields("Uitgegeven door Omgevingsdienst Vlietstreek, 4 april 2025") == \
+        {"publisher": "Omgevingsdienst Vlietstreek", "date": "2025-04-04"}
+    # a sentence that merely mentions who made or adopted something stays text
+    assert byline_fields("Het plan is opgesteld door de gemeente samen met bewoners.") is None
+    assert byline_fields("Vastgesteld door de gemeenteraad op 24 juni 2025") is None
+    assert byline_fields("een publicatie van vorig jaar liet zien dat het werkt") is None
+
+
 def _title_page_pdf(tmp_path: Path, lines: list[tuple[int, str]]) -> Any:
     """A two-page PDF: the (font size, text) lines of its title page, then a page of body text at 10 pt."""
     from fpdf import FPDF
@@ -365,6 +381,20 @@ def test_a_pdf_title_page_field_uitgave_names_the_publisher(tmp_path):
                                      (10, "Datum: 4 september 2025")])
     assert doc.metadata.get("publisher") == "Omgevingsdienst Vlietstreek"
     assert doc.metadata.get("date") == "2025-09-04"
+
+
+def test_a_pdf_report_compiled_by_a_person_for_a_commissioner_keeps_author_publisher_and_the_stated_day(tmp_path):
+    # "Opgesteld door X | juni 2025" is a byline (a month); the adoption line states the day and stays text;
+    # "In opdracht van de gemeente X" names who the report is for (the publisher when none is named) and stays text.
+    doc = _title_page_pdf(tmp_path, [(22, "Speelruimteplan Wervelde"),
+                                     (10, "Opgesteld door Pieter Wolthuis, beleidsadviseur spelen | juni 2025"),
+                                     (10, "In opdracht van de gemeente Wervelde"),
+                                     (10, "Vastgesteld door de gemeenteraad op 24 juni 2025")])
+    assert doc.metadata.get("author") == "Pieter Wolthuis"
+    assert doc.metadata.get("date") == "2025-06-24"
+    assert doc.metadata.get("publisher") == "gemeente Wervelde"
+    assert "Pieter Wolthuis" not in doc.text
+    assert "In opdracht van de gemeente Wervelde" in doc.text and "24 juni 2025" in doc.text
 
 
 def test_a_kicker_above_a_pdf_title_is_no_publisher(tmp_path):

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import ConfigurationError, DocumentLoadError
-from advisor.reader import (ReadDocument, byline_fields, chrome_reason, html_blocks, looks_like_heading, markdown_blocks,
-                            parse_date, text_blocks)
+from advisor.reader import (COMMISSIONED_BY, ReadDocument, byline_fields, chrome_reason, html_blocks,
+                            looks_like_heading, markdown_blocks, organisation, parse_date, text_blocks)
 from advisor.text import split_sentences
 from advisor.types import Block, Document, Section, SkippedFile
 
@@ -462,11 +462,15 @@ def _load_pdf(data: bytes, rel: str, stem: str) -> ReadDocument:
     stated, file_date = meta.pop("_stated_date", None), meta.pop("_file_date", None)
     if not meta.get("date") and (stated or file_date):  # a date the text states beats the file's creation date
         meta["date"] = stated or file_date
+    elif stated and len(str(meta.get("date"))) == 7 and stated.startswith(str(meta["date"])):
+        meta["date"] = stated  # "Opgesteld door X | juni 2025" and "Vastgesteld … op 24 juni 2025": the day
     sections, heading_title, above = _pdf_sections(pages, sizes, bp)
     dropped.extend((line, "header above the title") for line in above)
     header = re.split(r"\s+[|·–—-]\s+", above[0])[0] if above else ""
     if _is_organisation(header) and not meta.get("publisher"):
         meta["publisher"] = header  # "RIEC Maasdelta" above the title: the organisation that publishes it
+    if (commissioned := meta.pop("_commissioned_by", None)) and not meta.get("publisher"):
+        meta["publisher"] = commissioned
     if heading_title and not bp_title:  # the PDF's own metadata title wins
         title = heading_title
     doc = ReadDocument(title=title, meta=meta, blocks=_blocks_from_sections(sections))
@@ -625,6 +629,9 @@ def _pdf_chrome(pages: list[str], meta: dict[str, Any]) -> tuple[list[str], list
                 fields = {"date": date}  # "Den Haag, september 2022", "Datum: september 2025" on the title page
             if fields is None and number == 0 and (date := _title_page_stated_date(stripped)):
                 meta.setdefault("_stated_date", date)
+            if fields is None and number == 0 and (by := COMMISSIONED_BY.match(stripped)):
+                if name := organisation(by.group(1)):
+                    meta.setdefault("_commissioned_by", name)
             if fields is not None:
                 reason = "byline"
                 for name, value in fields.items():

@@ -27,8 +27,15 @@ _DATE_MONTH = re.compile(r"\b([a-z]{3,9})\.?\s+((?:19|20)\d{2})\b", re.IGNORECAS
 # Byline shapes: a lead word, then a name and/or a date; or a line that is only a date.
 _BYLINE = re.compile(
     r"^(?:(?:geschreven|geplaatst|gepubliceerd|toegevoegd|bijgewerkt|laatst (?:gewijzigd|bijgewerkt|aangepast)|"
-    r"laatste (?:wijziging|update)|door|auteur|"
+    r"laatste (?:wijziging|update)|door|auteur|(?:opgesteld|samengesteld) door|"
     r"datum|published|posted|by)\b[^.!?]{0,120}$)", re.IGNORECASE)
+# "Een publicatie van het RIEC Noordkust voor …", "Uitgegeven door Omgevingsdienst X": the publishing organisation.
+_PUBLISHED_BY = re.compile(r"^(?:een (?:uitgave|publicatie) van|uitgegeven door|uitgave van)\s+(?:de |het )?(.+)$",
+                           re.IGNORECASE)
+# "In opdracht van de gemeente Havenstede | januari 2025" on a report's title page: who commissioned it, which
+# stands in for the publisher when the report names none; the line stays text.
+COMMISSIONED_BY = re.compile(r"^in opdracht van\s+(?:de |het )?(.+)$", re.IGNORECASE)
+_NAME_LINKS = {"en", "van", "de", "der", "den", "het"}  # lower-case words inside an organisation's name
 _TITLES = r"(?:drs|dr|mr|ir|ing|prof)\."  # "drs. J. Jansen": part of a name, not a sentence end
 _NAME_TITLE = re.compile(r"\b" + _TITLES, re.IGNORECASE)
 _MODIFIED = re.compile(r"\b(?:bijgewerkt|gewijzigd|aangepast|update)\b", re.IGNORECASE)
@@ -114,8 +121,12 @@ def parse_date(text: str, *, month: bool = False) -> str | None:
 
 
 def byline_fields(line: str) -> dict[str, str] | None:
-    """Author and/or date when `line` is a byline ("Door Anna de Vries | 12 maart 2024"), else None."""
+    """Author and/or date when `line` is a byline ("Door Anna de Vries | 12 maart 2024"), the publisher when it
+    names one ("Een publicatie van het RIEC Noordkust …"), else None."""
     s = clean(line)
+    if (m := _PUBLISHED_BY.match(s.rstrip(". "))) and len(s.split()) <= 30 and (name := organisation(m.group(1))):
+        date = parse_date(s) or parse_date(s, month=True)
+        return {"publisher": name, "date": date} if date else {"publisher": name}
     if not s or len(s.split()) > 22:
         return None
     date = parse_date(s)
@@ -131,6 +142,8 @@ def byline_fields(line: str) -> dict[str, str] | None:
     if not (_BYLINE.match(plain) or only_date(s)
             or (short and any(_BYLINE.match(_NAME_TITLE.sub("", p)) or only_date(p) for p in segments))):
         return None
+    if not date and _BYLINE.match(plain):
+        date = parse_date(s, month=True)  # "Opgesteld door X, beleidsadviseur | juni 2025": a month
     out = {}
     if date:
         out["date"] = date
@@ -146,6 +159,25 @@ def byline_fields(line: str) -> dict[str, str] | None:
     elif len(segments) > 1 and date and (m := _PERSON.match(segments[0])) and not parse_date(segments[0]):
         out["author"] = m.group(1)  # "Ruben Achterberg, ketenadviseur | 28 maart 2024": a name first, no "Door"
     return out
+
+
+def organisation(text: str) -> str | None:
+    """The organisation's name at the start of `text`: capitalised words and the links between them
+    ("Regionaal Informatie- en Expertisecentrum (RIEC) Noordkust" of "… Noordkust voor havenmeesters")."""
+    words: list[str] = []
+    tokens = text.split()
+    for n, word in enumerate(tokens):
+        core = word.strip("()[]")
+        # one lower-case word may lead a name ("gemeente Havenstede"), as in a byline's "Door team X"
+        leading = n == 0 and core.isalpha() and len(tokens) > 1 and tokens[1][:1].isupper()
+        if not (core[:1].isupper() or leading or (words and core in _NAME_LINKS)):
+            break
+        words.append(word.rstrip(",.;:"))
+        if word.endswith((",", ".", ";", ":")):
+            break
+    while words and words[-1] in _NAME_LINKS:
+        words.pop()
+    return " ".join(words) if words and len(words) <= 12 else None
 
 
 def is_credit(line: str) -> bool:
