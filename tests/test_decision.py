@@ -170,6 +170,20 @@ def test_a_question_for_two_fields_gets_both():
     assert only_date.reason == "metadata" and [u.meta_field for u in only_date.units] == ["date"]
 
 
+def test_a_question_for_the_organisation_and_the_date_gets_both():
+    from advisor.compose import ExtractiveComposer
+
+    models = Models(guardrail=None, intent=_one_hot_model(["none", "author", "date", "publisher+date"]),
+                    selection=None, decision=None)
+    evidence = _evidence(_vector(3), publisher="RIEC Noordkust")
+    evidence.meta_units.append(Unit(kind="meta", text="2024-11", document_id="d1", meta_field="date", value="2024-11"))
+    decision = decide(evidence, models)
+    assert decision.reason == "metadata" and [u.meta_field for u in decision.units] == ["publisher", "date"]
+    answer = ExtractiveComposer(publisher="Bureau", contact="info@example.nl").compose(evidence.query, evidence,
+                                                                                       decision)
+    assert answer.answer == "‘Titel’ is een publicatie van RIEC Noordkust. Het is gepubliceerd in november 2024. [1]"
+
+
 def test_a_metadata_question_about_a_document_the_sources_lack_is_refused():
     """The presence model reads how well the best passages match the question: below its threshold, the best
     document is not the one asked about, and its author is no answer."""

@@ -317,7 +317,7 @@ class Advisor:
         llm = self.settings.llm
         verifier = Verifier(analyze=snapshot.lexical.analyze, min_coverage=llm.min_coverage,
                             min_similarity=llm.min_similarity, embed=self.embedder.embed_query,
-                            unit_vector=unit_vector, injection=lambda v: guard(v, models)[0] == "injection")
+                            unit_vector=unit_vector, injection=lambda v, text: guard(v, models, text)[0] == "injection")
         return LLMComposer(self.chat_model, settings=llm, verifier=verifier, fallback=extractive,
                            publisher=self.settings.publisher, turns=turns, health=self.llm_health)
 

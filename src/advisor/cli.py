@@ -178,8 +178,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 # Of those, the older ones are fitted on (more documents and phrasings to learn from), the newer ones judge.
 DEFAULT_ALSO_TRAIN = ("test", "test2", "test3", "test4")
 DEFAULT_ALSO_DEV = ("test5", "test6")
-DEFAULT_GUARDRAILS = ("evals/guardrails/train.jsonl", "evals/guardrails/test.jsonl", "evals/guardrails/test2.jsonl",
-                      "evals/guardrails/test3.jsonl", "evals/guardrails/test4.jsonl", "evals/guardrails/test5.jsonl")
+DEFAULT_GUARDRAILS = ("evals/guardrails/train.jsonl", "evals/guardrails/train2.jsonl", "evals/guardrails/test.jsonl",
+                      "evals/guardrails/test2.jsonl", "evals/guardrails/test3.jsonl", "evals/guardrails/test4.jsonl",
+                      "evals/guardrails/test5.jsonl", "evals/guardrails/test6.jsonl")
 
 
 def cmd_train(args: argparse.Namespace) -> int:

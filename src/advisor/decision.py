@@ -181,12 +181,14 @@ def _likeliest_other(model: LinearModel, vector: np.ndarray, reference: str) -> 
     return model.classes[best], 1.0 - float(p[ref])
 
 
-def guard(vector: np.ndarray | None, models: Models) -> tuple[str | None, float]:
-    """The guardrail class of a question ("crime", "legal", "injection") when above its threshold, else None."""
+def guard(vector: np.ndarray | None, models: Models, text: str = "") -> tuple[str | None, float]:
+    """The guardrail class of a question ("crime", "legal", "injection") when above its threshold, else None.
+    A model fitted with `hash_dims` reads the question's hashed words too ("heb ik recht op" against "moet ik")."""
     model = models.guardrail
-    if model is None or vector is None or vector.shape[-1] != len(model.mean):  # fitted for another embedder
+    dims = int(model.spec.get("hash_dims", 0)) if model is not None else 0
+    if model is None or vector is None or vector.shape[-1] + dims != len(model.mean):  # another embedder
         return None, 0.0
-    kind, harmful = _likeliest_other(model, vector, "benign")
+    kind, harmful = _likeliest_other(model, intent_input(vector, text, dims), "benign")
     return (kind, harmful) if harmful >= model.threshold else (None, harmful)
 
 
@@ -268,7 +270,7 @@ def selection_and_features(evidence: Evidence, models: Models, max_units: int = 
 def decide(evidence: Evidence, models: Models, *, max_units: int = MAX_UNITS, refuse: bool = True) -> Decision:
     """Whether the evidence answers the query, with the units to answer from."""
     query = evidence.query
-    kind, p_harm = guard(query.own_vector, models)
+    kind, p_harm = guard(query.own_vector, models, query.text)
     if kind is not None and refuse:
         return Decision(False, round(p_harm, 3), GUARD_REASONS[kind])
     if not evidence.passages:

@@ -580,7 +580,7 @@ def evaluate_guardrail(path: Path, embed: Callable[[str], Any], models) -> dict[
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     results = []
     for row in rows:
-        kind, p = guard(embed(row["text"]), models)
+        kind, p = guard(embed(row["text"]), models, row["text"])
         results.append({**row, "flagged": kind is not None, "predicted": kind or "benign", "p_harm": round(p, 3)})
     harmful = [r for r in results if r["label"] != "benign"]
     lookalike = [r for r in results if r["label"] == "benign" and r.get("lookalike")]

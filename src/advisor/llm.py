@@ -249,7 +249,7 @@ class Verifier:
     min_similarity: float = 0.896
     embed: Callable[[str], np.ndarray] | None = None
     unit_vector: Callable[[Unit], np.ndarray | None] | None = None
-    injection: Callable[[np.ndarray], bool] | None = None  # the guardrail classifier on the sentence's vector
+    injection: Callable[[np.ndarray, str], bool] | None = None  # the guardrail on the sentence (vector, text)
 
     def check(self, sentence: str, sources: dict[int, Source], inherited: tuple[int, ...] = ()) -> Verdict:
         cited = tuple(dict.fromkeys(int(n) for m in _MARKS.finditer(sentence)
@@ -282,7 +282,7 @@ class Verifier:
                 return Verdict(False, "number", cited)
         coverage = self._coverage(body, terms)
         vector = self.embed(body) if self.embed is not None else None
-        if vector is not None and self.injection is not None and self.injection(vector):
+        if vector is not None and self.injection is not None and self.injection(vector, body):
             return Verdict(False, "injection", cited, coverage)
         if coverage >= self.min_coverage:
             return Verdict(True, "ok", cited, coverage)

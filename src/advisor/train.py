@@ -37,6 +37,11 @@ from .text import normalize
 GUARD_CLASSES = ("benign", "crime", "injection", "legal")
 GUARD_C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)  # logistic regularisation of the guardrail, chosen on dev
 GUARD_MAX_LOOKALIKE = 0.02  # of benign look-alikes the guardrail may refuse (the issue's bound)
+# The guardrail reads the question's hashed words next to its vector, as the intent model does: with 302 practical
+# first-person phrasings added ("Moet ik de aanslag al betalen terwijl …", guardrails/train2.jsonl), the vector
+# alone kept no C within the look-alike bound on the held-back fifth (3-14 % of those refused at the top threshold);
+# with 4,096 hashed columns C 0.1-0.3 did (recall 0.93-0.95, look-alikes 1.0-1.6 %; 1,024 columns: 0.89).
+GUARD_HASH_DIMS = 4096
 # The intent model reads the question's hashed words next to its vector; 4,096 columns and C 0.3 were the best of
 # 0 / 512 / 2,048 / 4,096 columns x C 0.1-1 on the dev metadata items (20 of 20 right, 1 content question taken
 # for metadata; the vector alone: 17 of 20).
@@ -54,7 +59,8 @@ HARD_WEIGHT, LOO_WEIGHT = 2.0, 0.5
 TREE_DEPTH, TREE_COUNT, TREE_RATE, TREE_SUBSAMPLE = 3, 200, 0.05, 0.8
 BLEND_WEIGHTS = (0.5, 0.5)  # logistic, trees
 SELECT_MIN, SELECT_RELATIVE = 0.2, 0.3
-INTENT_CLASSES = ("none", "author", "date", "publisher", "title", "url", "author+date")  # "a+b": both asked
+# "a+b": both fields asked ("Wie schreef het en wanneer?")
+INTENT_CLASSES = ("none", "author", "date", "publisher", "title", "url", "author+date", "publisher+date")
 _GUARD_KINDS = {"refuse_crime": "crime", "refuse_legal": "legal", "refuse_injection": "injection"}
 LOO_KINDS = ("refuse_loo", "refuse_loo_metadata")
 METADATA_KINDS = ("metadata", "refuse_loo_metadata")  # a metadata question, with or without its document
@@ -81,13 +87,15 @@ def _field_of(item: EvalItem, documents: dict[str, dict[str, Any]]) -> str:
     meta = documents.get(item.documents[0], {})
     date = str(meta.get("date") or "")
     stated = {"author": [normalize(str(meta.get("author") or ""))],
+              "publisher": [normalize(str(meta.get("publisher") or ""))],
               "date": [normalize(date), normalize(dutch_date(date))] if date else []}
 
     def states(name: str) -> bool:  # one of the item's facts is this field of the document
         return any(value and normalize(alt) in value for fact in item.facts for alt in fact for value in stated[name])
 
-    if len(item.facts) >= 2 and states("author") and states("date"):  # "Wie schreef … en wanneer?"
-        return "author+date"
+    for first in ("author", "publisher"):  # "Wie schreef … en wanneer?", "Van welke organisatie, en van wanneer?"
+        if len(item.facts) >= 2 and states(first) and states("date"):
+            return f"{first}+date"
     for name in ("author", "publisher", "url", "title"):
         value = meta.get(name)
         if value and (quote == normalize(str(value)) or quote in normalize(str(value))):
@@ -181,15 +189,20 @@ def _vectors(examples: Sequence[Example]) -> np.ndarray:
 
 def guardrail_rows(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict], examples: Sequence[Example]
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """The guardrail's input (question vectors) and class indices: the phrasings plus the written items."""
+    """The guardrail's input (question vector plus hashed words) and class indices: the phrasings plus the
+    written items."""
     examples = _written(examples)
-    x = np.vstack([np.stack([embed(p["text"]) for p in phrasings]), _vectors(examples)])
+    x = np.stack([intent_input(embed(p["text"]), p["text"], GUARD_HASH_DIMS) for p in phrasings]
+                 + [intent_input(e.evidence.query.own_vector, e.evidence.query.text, GUARD_HASH_DIMS)
+                    for e in examples])
     labels = [p["label"] for p in phrasings] + [e.guard for e in examples]
     return x, np.asarray([GUARD_CLASSES.index(label) for label in labels])
 
 
 def fit_guardrail(x: np.ndarray, y: np.ndarray, *, c: float = 1.0) -> LinearModel:
-    return _fit(x, y, GUARD_CLASSES, [f"e{i}" for i in range(x.shape[1])], c=c)
+    model = _fit(x, y, GUARD_CLASSES, [f"e{i}" for i in range(x.shape[1])], c=c)
+    model.spec["hash_dims"] = GUARD_HASH_DIMS
+    return LinearModel(model.spec)
 
 
 def _written(examples: Sequence[Example]) -> list[Example]:
@@ -357,16 +370,19 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
     g_y = g_classes != GUARD_CLASSES.index("benign")
     g_look = np.asarray([bool(p.get("lookalike")) and p["label"] == "benign" for p in guard_dev]
                         + [False] * (len(g_y) - len(guard_dev)))
-    guardrail, guard_recall, guard_accuracy = None, -1.0, 0.0
+    guardrail, guard_rank, guard_accuracy, guard_recall = None, (-1, -1.0), 0.0, 0.0
     for c in GUARD_C_GRID:
         candidate = fit_guardrail(fit_x, fit_y, c=c)
         g_p = 1.0 - candidate.proba(g_x)[:, GUARD_CLASSES.index("benign")]
         threshold = bounded_threshold(g_p[g_look], max_refused=GUARD_MAX_LOOKALIKE) if g_look.any() \
             else best_threshold(g_p, g_y)
         recall = float((g_p[g_y] >= threshold).mean()) if g_y.any() else 0.0
-        if recall > guard_recall + 1e-9:
+        # within the look-alike bound first (the grid's top threshold may not reach it), then the most caught
+        within = int(not g_look.any() or (g_p[g_look] >= threshold).mean() <= GUARD_MAX_LOOKALIKE + 1e-9)
+        if (within, recall) > (guard_rank[0], guard_rank[1] + 1e-9):
+            guard_rank, guard_recall = (within, recall), recall
             candidate.spec["threshold"] = threshold
-            guardrail, guard_recall = candidate, recall
+            guardrail = candidate
             guard_accuracy = float(((g_p >= threshold) == g_y).mean())
 
     intent_rows = [json.loads(line) for line in intents.read_text(encoding="utf-8").splitlines() if line.strip()] \
