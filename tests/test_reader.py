@@ -400,3 +400,28 @@ def test_a_pdf_report_compiled_by_a_person_for_a_commissioner_keeps_author_publi
 def test_a_kicker_above_a_pdf_title_is_no_publisher(tmp_path):
     doc = _title_page_pdf(tmp_path, [(12, "Factsheet"), (22, "Handreiking grondverzet"), (10, "Versie 1.0")])
     assert "publisher" not in doc.metadata
+
+
+def test_a_table_in_html_or_markdown_is_a_list_of_its_rows_under_its_lead_in(tmp_path):
+    # Each row is one evidence unit ("21 jaar en ouder | € 338"), not one run-on sentence glued to the next
+    # paragraph; a Markdown table is no longer dropped as a row of short labels.
+    (tmp_path / "toeslag.html").write_text(
+        "<html><head><meta charset=\"utf-8\"><title>Studietoeslag</title></head><body><main><h1>Studietoeslag aanvragen</h1>"
+        "<p>Vanaf 1 januari 2025 gelden de volgende bedragen per maand:</p>"
+        "<table><tr><th>Leeftijd</th><th>Bedrag per maand</th></tr><tr><td>21 jaar en ouder</td><td>€ 338</td></tr>"
+        "<tr><td>20 jaar</td><td>€ 270</td></tr></table>"
+        "<p>De toeslag wordt elke maand rond de 25e op uw rekening gestort.</p></main></body></html>",
+        encoding="utf-8")
+    (tmp_path / "zwemwater.md").write_text(
+        "# Zwemwater\n\nIn 2024 gold op deze plekken een waarschuwing:\n\n"
+        "| Zwemplek | Dagen met waarschuwing |\n| --- | --- |\n| Grote Plas | 14 |\n| Kleine Wiel | 3 |\n\n"
+        "Controleer voor u gaat zwemmen altijd de actuele status van de zwemplek.\n", encoding="utf-8")
+    docs, skipped = load_corpus(tmp_path)
+    assert not skipped
+    by_id = {d.id: d for d in docs}
+    html, md = by_id["toeslag"], by_id["zwemwater"]
+    rows = next(b for b in html.blocks if b.kind == "list").items
+    assert rows == ("Leeftijd | Bedrag per maand", "21 jaar en ouder | € 338", "20 jaar | € 270")
+    assert next(b for b in md.blocks if b.kind == "list").items == (
+        "Zwemplek | Dagen met waarschuwing", "Grote Plas | 14", "Kleine Wiel | 3")
+    assert "- 21 jaar en ouder | € 338\n" in html.text and "- Grote Plas | 14\n" in md.text

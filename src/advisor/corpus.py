@@ -228,8 +228,8 @@ def load_document(path: Path, root: Path, *, boilerplate: Sequence[str] = DEFAUL
 def _is_author_bio(text: str, author: str) -> bool:
     """A short paragraph about the byline's author ("Hennie Bosgraaf is programmamanager van …"): about the
     writer, not the topic."""
-    if len(author.split()) < 2 or not text.startswith(author + " "):
-        return False
+    if len(author.split()) < 2 or not text.startswith(author + " ") or text.rstrip().endswith(":"):
+        return False  # a lead-in ("Werkplein De Brug … Daarvoor is één van deze documenten genoeg:") is text
     return len(split_sentences(text)) <= 2 and len(text.split()) <= 45
 
 

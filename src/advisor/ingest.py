@@ -30,9 +30,10 @@ Progress = Callable[[int, int, str], None]
 # title-page fields left out, a `modified` date kept; 6: bylines above the body, <title> publisher, a PDF's bullet
 # paragraphs as list units; 7: a byline author that starts with a lower-case word, "Door team X", or
 # a name first in a dated byline without "Door"; 8: "Door:" bylines, a PDF title page's organisation and month;
-# 9: "Opgesteld door X | juni 2025" bylines, "Een publicatie van X" publishers, a report's commissioner),
-# so an index built by older code is rebuilt by the next ingest instead of being served.
-INDEX_FORMAT = 9
+# 9: "Opgesteld door X | juni 2025" bylines, "Een publicatie van X" publishers, a report's commissioner;
+# 10: HTML and Markdown tables as lists of their rows), so an index built by older code is rebuilt by the next
+# ingest instead of being served.
+INDEX_FORMAT = 10
 
 
 @contextmanager

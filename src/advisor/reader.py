@@ -59,14 +59,17 @@ _PHONE_IN = re.compile(r"(?:\+31|\b0)\d{1,3}[\s-]?\d{2,3}[\s-]?\d{2}[\s-]?\d{2}\
 # Calls to action, in the generic vocabulary of web pages (any site): a short sentence built around one of these
 # asks the reader to click, download, subscribe or get in touch; it states nothing about the topic.
 _CTA = re.compile(
-    r"\b(klik\w*|button|knop|onderstaande link|meld je aan|schrijf je in|abonneer\w*|nieuwsbrief|"
-    r"cookies?|deel dit|delen via|lees (?:meer|verder|ook)|solliciteer\w*|vacatures?|"
+    r"\b(klik (?:hier|op)|button|knop|onderstaande link|meld je aan|schrijf je in|abonneer\w*|nieuwsbrief|"
+    r"cookies?|deel dit|delen via|lees (?:meer|verder|ook)|solliciteer\w*|"
     r"neem (?:gerust )?contact op|gaan graag in gesprek|bel (?:ons|gerust)|mail (?:ons|gerust)|stel je vraag|"
     r"(?:ons|gerust) (?:mailen|bellen)|te (?:bekijken|downloaden|lezen|vinden) (?:op|via) (?:de|onze) website|"
-    r"terug naar|accepteren|weigeren|annuleren|versturen|(?:direct |ga |spring )?naar (?:de )?(?:hoofd)?inhoud)\b",
+    r"terug naar|(?:direct |ga |spring )?naar (?:de )?(?:hoofd)?inhoud)\b",
     re.IGNORECASE)
-# Weaker calls to action ("aanmelden", "bekijk de"): chrome only in a short line that states no number or date.
-_CTA_WEAK = re.compile(r"\b(aanmelden|inschrijven|bekijk (?:de|alle|onze))\b", re.IGNORECASE)
+# Weaker calls to action ("aanmelden", "bekijk de", button labels, a vacancy): chrome only in a short line that
+# states no number or date; in a longer sentence they are content ("vier vacatures bij het Klantcontactcentrum",
+# "een paar klikken in een app", "het versturen van een herinnering").
+_CTA_WEAK = re.compile(r"\b(aanmelden|inschrijven|bekijk (?:de|alle|onze)|klik\w*|vacatures?|accepteren|weigeren|"
+                       r"annuleren|versturen)\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+•·▪◦–]|\d{1,2}[.)])\s+")
 _URL_LINE = re.compile(r"^\s*(?:url|bron|source)\s*:\s*(https?://\S+)\s*$", re.IGNORECASE)
 _SENTENCE_END = (".", "!", "?", ":", ";", "”", "\"", "’", ")")
@@ -139,7 +142,8 @@ def byline_fields(line: str) -> dict[str, str] | None:
     segments = [p for p in _SEGMENTS.split(s) if p]
     short = len(segments) > 1 and all(len(p.split()) <= 8 for p in segments)
     plain = _NAME_TITLE.sub("", s)
-    if not (_BYLINE.match(plain) or only_date(s)
+    # a whole line that starts in lower case continues a sentence ("gestopt op 1 oktober 2024.")
+    if not (_BYLINE.match(plain) or (only_date(s) and not s[:1].islower())
             or (short and any(_BYLINE.match(_NAME_TITLE.sub("", p)) or only_date(p) for p in segments))):
         return None
     if not date and _BYLINE.match(plain):
@@ -234,7 +238,7 @@ def markdown_blocks(body: str) -> ReadDocument:
     """Blocks of a Markdown body (markdown-it-py): headings, paragraphs, lists with items, quotes."""
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark")
+    md = MarkdownIt("commonmark").enable("table")
     tokens = md.parse(body)
     doc = ReadDocument()
     path: list[tuple[int, str]] = []
@@ -255,6 +259,19 @@ def markdown_blocks(body: str) -> ReadDocument:
                 path.append((level, text))
                 doc.blocks.append(Block("heading", text, headings=tuple(h for _, h in path[:-1])))
             i += 3
+            continue
+        if tok.type == "table_open":  # a table is a list of its rows ("Leeftijd | Bedrag"), under its lead-in
+            rows, cells = [], []
+            while i < len(tokens) and tokens[i].type != "table_close":
+                if tokens[i].type == "inline":
+                    cells.append(clean(_inline_text(tokens[i])))
+                elif tokens[i].type == "tr_close":
+                    rows.append(" | ".join(cells))
+                    cells = []
+                i += 1
+            if rows := [r for r in rows if r.strip(" |")]:
+                doc.blocks.append(Block("list", "", items=tuple(rows), headings=tuple(h for _, h in path)))
+            i += 1
             continue
         if tok.type in ("bullet_list_open", "ordered_list_open"):
             list_depth += 1
@@ -300,7 +317,7 @@ def markdown_blocks(body: str) -> ReadDocument:
 
 def _next_is_list(tokens, i: int) -> bool:
     """Whether the paragraph at token i is directly followed by a list (then it is the list's lead-in)."""
-    return i + 2 < len(tokens) and tokens[i + 2].type in ("bullet_list_open", "ordered_list_open")
+    return i + 2 < len(tokens) and tokens[i + 2].type in ("bullet_list_open", "ordered_list_open", "table_open")
 
 
 def _inline_text(tok) -> str:
@@ -526,8 +543,8 @@ def html_blocks(data: bytes, fallback_title: str) -> ReadDocument:
         elif el.tag == "table":
             rows = [" | ".join(clean(c.text_content()) for c in tr.iter("td", "th")) for tr in el.iter("tr")]
             rows = [r for r in rows if r.strip(" |")]
-            if rows:
-                doc.blocks.append(Block("paragraph", "\n".join(rows), headings=tuple(h for _, h in path)))
+            if rows:  # a list of its rows: each row is an evidence unit, under the paragraph that leads in
+                doc.blocks.append(Block("list", "", items=tuple(rows), headings=tuple(h for _, h in path)))
     doc.title = doc.meta.pop("_headline", None) or title_h1 or doc.meta.pop("_h1", None) \
         or doc.meta.pop("_og_title", None) or doc.meta.pop("_title", None) or fallback_title
     if (site := doc.meta.pop("_site", None)) and site.lower() not in doc.title.lower():
