@@ -167,7 +167,7 @@ def byline_fields(line: str) -> dict[str, str] | None:
 
 def organisation(text: str) -> str | None:
     """The organisation's name at the start of `text`: capitalised words and the links between them
-    ("Regionaal Informatie- en Expertisecentrum (RIEC) Noordkust" of "… Noordkust voor havenmeesters")."""
+    ("Regionaal Informatie- en Expertisecentrum (RIEC) Noordkust" from "… Noordkust voor havenmeesters")."""
     words: list[str] = []
     tokens = text.split()
     for n, word in enumerate(tokens):
@@ -235,7 +235,8 @@ def _is_prose(text: str) -> bool:
 
 # -- Markdown ---------------------------------------------------------------------------------
 def markdown_blocks(body: str) -> ReadDocument:
-    """Blocks of a Markdown body (markdown-it-py): headings, paragraphs, lists with items, quotes."""
+    """Blocks of a Markdown body (markdown-it-py): headings, paragraphs, lists with items (a table: its
+    rows), quotes."""
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable("table")
