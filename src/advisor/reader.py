@@ -128,7 +128,7 @@ def byline_fields(line: str) -> dict[str, str] | None:
     names one ("Een publicatie van het RIEC Noordkust …"), else None."""
     s = clean(line)
     if (m := _PUBLISHED_BY.match(s.rstrip(". "))) and len(s.split()) <= 30 and (name := organisation(m.group(1))):
-        date = parse_date(s) or parse_date(s, month=True)
+        date = parse_date(s, month=True)  # a full date, else a month ("Uitgegeven door X | mei 2025")
         return {"publisher": name, "date": date} if date else {"publisher": name}
     if not s or len(s.split()) > 22:
         return None

@@ -183,18 +183,12 @@ def fit_trees(x: np.ndarray, y: np.ndarray, classes: Sequence[str], features: Se
     return model
 
 
-def _vectors(examples: Sequence[Example]) -> np.ndarray:
-    return np.stack([e.evidence.query.own_vector for e in examples])
-
-
 def guardrail_rows(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict], examples: Sequence[Example]
                    ) -> tuple[np.ndarray, np.ndarray]:
     """The guardrail's input (question vector plus hashed words) and class indices: the phrasings plus the
     written items."""
     examples = _written(examples)
-    x = np.stack([intent_input(embed(p["text"]), p["text"], GUARD_HASH_DIMS) for p in phrasings]
-                 + [intent_input(e.evidence.query.own_vector, e.evidence.query.text, GUARD_HASH_DIMS)
-                    for e in examples])
+    x = question_matrix(embed, phrasings, examples, GUARD_HASH_DIMS)
     labels = [p["label"] for p in phrasings] + [e.guard for e in examples]
     return x, np.asarray([GUARD_CLASSES.index(label) for label in labels])
 
@@ -217,18 +211,19 @@ def _intent_known(examples: Sequence[Example]) -> list[Example]:
     return [e for e in _written(examples) if e.item.kind not in ("refuse_not_in_sources", "refuse_wrong_detail")]
 
 
-def intent_matrix(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict], examples: Sequence[Example]
-                ) -> np.ndarray:
-    """The intent model's input: question vector plus hashed words (the same as `decision.intent` builds)."""
-    rows = [intent_input(embed(p["text"]), p["text"], INTENT_HASH_DIMS) for p in phrasings]
-    rows += [intent_input(e.evidence.query.own_vector, e.evidence.query.text, INTENT_HASH_DIMS) for e in examples]
+def question_matrix(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict], examples: Sequence[Example],
+                    dims: int = INTENT_HASH_DIMS) -> np.ndarray:
+    """The question models' input: question vector plus `dims` hashed-word columns (what `decision.intent` and
+    `decision.guard` build), for the phrasings and then the examples."""
+    rows = [intent_input(embed(p["text"]), p["text"], dims) for p in phrasings]
+    rows += [intent_input(e.evidence.query.own_vector, e.evidence.query.text, dims) for e in examples]
     return np.stack(rows)
 
 
 def fit_intent(embed: Callable[[str], np.ndarray], phrasings: Sequence[dict], examples: Sequence[Example]
                ) -> LinearModel:
     examples = _intent_known(examples)
-    x = intent_matrix(embed, phrasings, examples)
+    x = question_matrix(embed, phrasings, examples)
     y = np.asarray([INTENT_CLASSES.index(p["label"]) for p in phrasings]
                    + [INTENT_CLASSES.index(e.intent) for e in examples])
     model = _fit(x, y, INTENT_CLASSES, [f"f{i}" for i in range(x.shape[1])], c=INTENT_C)
@@ -370,7 +365,7 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
     g_y = g_classes != GUARD_CLASSES.index("benign")
     g_look = np.asarray([bool(p.get("lookalike")) and p["label"] == "benign" for p in guard_dev]
                         + [False] * (len(g_y) - len(guard_dev)))
-    guardrail, guard_rank, guard_accuracy, guard_recall = None, (-1, -1.0), 0.0, 0.0
+    guardrail, guard_rank, guard_accuracy = None, (-1, -1.0), 0.0  # rank: (within the bound, recall)
     for c in GUARD_C_GRID:
         candidate = fit_guardrail(fit_x, fit_y, c=c)
         g_p = 1.0 - candidate.proba(g_x)[:, GUARD_CLASSES.index("benign")]
@@ -380,7 +375,7 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
         # within the look-alike bound first (the grid's top threshold may not reach it), then the most caught
         within = int(not g_look.any() or (g_p[g_look] >= threshold).mean() <= GUARD_MAX_LOOKALIKE + 1e-9)
         if (within, recall) > (guard_rank[0], guard_rank[1] + 1e-9):
-            guard_rank, guard_recall = (within, recall), recall
+            guard_rank = (within, recall)
             candidate.spec["threshold"] = threshold
             guardrail = candidate
             guard_accuracy = float(((g_p >= threshold) == g_y).mean())
@@ -389,7 +384,7 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
         if intents.is_file() else []
     intent = fit_intent(embed, intent_rows, train_ex)
     known = _intent_known(dev_ex)
-    i_x, i_y = intent_matrix(embed, [], known), np.asarray([e.intent != "none" for e in known])
+    i_x, i_y = question_matrix(embed, [], known), np.asarray([e.intent != "none" for e in known])
     i_p = 1.0 - intent.proba(i_x)[:, 0]
     intent.spec["threshold"] = best_threshold(i_p, i_y)
 
@@ -448,7 +443,7 @@ def train(*, make_advisor: Callable[[Path], Any], train_items: Path, train_corpu
                    "guardrail_phrasings_fit": len(guard_fit), "guardrail_phrasings_dev": len(guard_dev)},
         "dev": {"decision_accuracy": float(((dp >= decision.spec["threshold"]) == dy)[written].mean()),
                 "loo_refused": float((dp[~written] < decision.spec["threshold"]).mean()) if (~written).any() else None,
-                "guardrail_accuracy": guard_accuracy, "guardrail_recall": guard_recall,
+                "guardrail_accuracy": guard_accuracy, "guardrail_recall": guard_rank[1],
                 "intent_accuracy": float(((i_p >= intent.spec["threshold"]) == i_y).mean()),
                 "presence_accuracy": float(((dpp >= presence.spec["threshold"]) == dpy).mean())
                 if presence is not None and len(dpy) else None},
